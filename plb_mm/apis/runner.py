@@ -1,0 +1,132 @@
+"""What tools/train.py and tools/test.py do, as functions (the tools only parse
+arguments)."""
+import os.path as osp
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import get_rank
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from ..engine import set_checkpoint_trust
+from ..utils import add_wandb_backend, check_config_types, setup_distributed
+
+# Hooks every plb_mm run gets (see their docstrings).
+RUN_HOOKS = ('WeightsOnlyCheckpointHook', 'RunMetricsHook')
+
+
+def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_config_types(cfg)
+    return cfg
+
+
+def _default_work_dir(cfg: Config) -> str:
+    return osp.join('./work_dirs', osp.splitext(osp.basename(cfg.filename))[0])
+
+
+def _add_run_hooks(cfg: Config) -> None:
+    hooks = list(cfg.get('custom_hooks') or [])
+    have = {h.get('type') for h in hooks}
+    hooks += [dict(type=t) for t in RUN_HOOKS if t not in have]
+    cfg.custom_hooks = hooks
+
+
+def setup_train_cfg(cfg: Config, work_dir: Optional[str] = None,
+                    resume: Optional[str] = None, amp: bool = False,
+                    auto_scale_lr: bool = False, launcher: str = 'none',
+                    wandb: Union[bool, Dict] = False,
+                    trust_checkpoint: bool = False) -> Config:
+    """Apply tools/train.py's options to ``cfg`` (in place) and return it.
+
+    Args:
+        work_dir: where the run writes; default ``work_dirs/<config name>``.
+        resume: ``'auto'`` (the latest checkpoint of the work dir), a
+            checkpoint path, or None.
+        amp: mixed precision (``AmpOptimWrapper``, CUDA only).
+        auto_scale_lr: scale the lr by the actual batch size.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        wandb: add W&B logging; a dict gives ``project``/``group``/``name``/``tags``.
+        trust_checkpoint: allow ``torch.load(weights_only=False)`` for
+            checkpoints that need it (see ``plb_mm.engine.checkpoint``).
+    """
+    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(cfg)
+    if amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA device (mmengine AmpOptimWrapper); '
+                               'this machine has none')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise RuntimeError(f'{cfg.filename}: --auto-scale-lr needs '
+                               f'auto_scale_lr = dict(base_batch_size=...) in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if wandb or cfg.get('wandb'):
+        add_wandb_backend(cfg, **(wandb if isinstance(wandb, dict) else {}))
+    set_checkpoint_trust(trust_checkpoint)
+    _add_run_hooks(cfg)
+    setup_distributed(cfg, launcher)
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def format_metrics(metrics: Dict[str, float], prefix: str = 'coco/bbox_') -> str:
+    """A Markdown table of the COCO box metrics (in %), ready for a paper."""
+    keys = [('mAP', 'mAP'), ('mAP_50', 'AP50'), ('mAP_75', 'AP75'),
+            ('mAP_s', 'AP_s'), ('mAP_m', 'AP_m'), ('mAP_l', 'AP_l')]
+    cols = [(name, metrics[prefix + k]) for k, name in keys if prefix + k in metrics]
+    if not cols:
+        return '\n'.join(f'{k}: {v}' for k, v in metrics.items())
+    head = '| ' + ' | '.join(n for n, _ in cols) + ' |'
+    sep = '|' + '---|' * len(cols)
+    row = '| ' + ' | '.join(f'{100 * v:.1f}' for _, v in cols) + ' |'
+    return '\n'.join([head, sep, row])
+
+
+def train(cfg: Config) -> Dict[str, float]:
+    """Train (and validate) the run described by ``cfg``; returns the metrics
+    of the last validation (empty when the schedule has none)."""
+    runner = build_runner(cfg)
+    runner.train()
+    from ..engine import read_run_metrics
+    metrics = (read_run_metrics(cfg.work_dir) or {}).get('val', {})
+    if get_rank() == 0 and metrics:
+        print(f'\nFinal validation of {cfg.work_dir} (epoch {metrics.get("epoch")}):\n'
+              f'{format_metrics(metrics)}\n', flush=True)
+    return metrics
+
+
+def setup_test_cfg(cfg: Config, checkpoint: str, work_dir: Optional[str] = None,
+                   launcher: str = 'none', out: Optional[str] = None,
+                   trust_checkpoint: bool = False) -> Config:
+    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(cfg)
+    cfg.load_from = checkpoint
+    if out is not None:
+        cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(
+            cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
+        cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=out))
+    set_checkpoint_trust(trust_checkpoint)
+    _add_run_hooks(cfg)
+    setup_distributed(cfg, launcher)
+    return cfg
+
+
+def test(cfg: Config) -> Dict[str, float]:
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    if get_rank() == 0 and metrics:
+        print(f'\nTest of {cfg.load_from}:\n{format_metrics(metrics)}\n', flush=True)
+    return metrics

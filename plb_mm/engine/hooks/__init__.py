@@ -1,0 +1,8 @@
+from .run_metrics_hook import METRICS_FILE, RunMetricsHook, read_run_metrics
+from .weights_only_checkpoint_hook import (WeightsOnlyCheckpointHook,
+                                           from_weights_only, to_weights_only)
+
+__all__ = [
+    'WeightsOnlyCheckpointHook', 'to_weights_only', 'from_weights_only',
+    'RunMetricsHook', 'read_run_metrics', 'METRICS_FILE'
+]

@@ -1,0 +1,33 @@
+"""Generate the synthetic blood-smear data set (COCO format).
+
+    python tools/misc/gen_synthetic_cells.py --out data/synthetic_cells \
+        --num-train 160 --num-val 40 --seed 0 --img-size 320
+
+The configs generate data/synthetic_cells/ on first use with the parameters in
+configs/_base_/datasets/synthetic_cells.py; use this tool for other sizes or
+seeds (and point a config's data_root and `synthetic` at the result).
+"""
+import argparse
+import os.path as osp
+
+from plb_mm.datasets import generate_synthetic_cells
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--out', default='data/synthetic_cells', help='output folder (must not exist)')
+    p.add_argument('--num-train', type=int, default=160)
+    p.add_argument('--num-val', type=int, default=40)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--img-size', type=int, default=320, help='square image side (px)')
+    args = p.parse_args()
+    if osp.exists(args.out):
+        p.error(f'{args.out} exists; remove it or choose another --out')
+    if min(args.num_train, args.num_val) < 0 or args.img_size < 32:
+        p.error('--num-train/--num-val must be >= 0 and --img-size >= 32')
+    generate_synthetic_cells(args.out, num_train=args.num_train, num_val=args.num_val,
+                             seed=args.seed, img_size=args.img_size)
+
+
+if __name__ == '__main__':
+    main()

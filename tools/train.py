@@ -1,0 +1,50 @@
+"""Train a detector: python tools/train.py CONFIG [options] (see --help)."""
+import argparse
+import os
+
+from mmengine.config import DictAction
+
+from plb_mm.apis import load_config, setup_train_cfg, train
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a detector with plb_mm')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by the actual total batch size')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from this checkpoint, or (no value) from the '
+                        'latest checkpoint in the work dir')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value (mmengine syntax)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--wandb', action='store_true',
+                        help='log to Weights & Biases (offline unless a key is set)')
+    parser.add_argument('--wandb-project', help='W&B project (default: plb_mm)')
+    parser.add_argument('--wandb-group', help='W&B group')
+    parser.add_argument('--wandb-tags', nargs='+', default=[], help='W&B tags')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='allow torch.load(weights_only=False) for checkpoints '
+                        'not saved by plb_mm (runs pickled code: trusted files only)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options)
+    wandb = args.wandb and dict(project=args.wandb_project, group=args.wandb_group,
+                                tags=args.wandb_tags)
+    setup_train_cfg(cfg, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
+                    auto_scale_lr=args.auto_scale_lr, launcher=args.launcher,
+                    wandb=wandb, trust_checkpoint=args.trust_checkpoint)
+    train(cfg)
+
+
+if __name__ == '__main__':
+    main()
