@@ -53,3 +53,59 @@ def run_tool(*args, env=None, timeout=900, check=True):
         raise AssertionError(f'{cmd} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
     return proc
+
+
+def _set_num_classes(obj, n):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == 'num_classes':
+                obj[k] = n
+            else:
+                _set_num_classes(v, n)
+    elif isinstance(obj, list):
+        for v in obj:
+            _set_num_classes(v, n)
+
+
+def few_iters_config(config_path, data_root, work_dir, iters: int = 2, scale=(160, 160)):
+    """``config_path`` rewired to train ``iters`` iterations on the tiny
+    synthetic set at ``scale`` (3 classes, from scratch, no validation): its
+    model, heads, losses and optimizer are the config's own."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(config_path))
+    _set_num_classes(cfg.model, 3)
+    if 'init_cfg' in cfg.model.get('backbone', {}):
+        cfg.model.backbone.init_cfg = None
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
+                dict(type='Resize', scale=scale, keep_ratio=True), dict(type='PackDetInputs')]
+    cfg.train_dataloader = dict(
+        batch_size=2, num_workers=0, persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=True),
+        dataset=dict(type='SyntheticCellsDataset', data_root=str(data_root),
+                     ann_file='annotations/train.json', data_prefix=dict(img=''),
+                     synthetic=TINY_SYNTHETIC, pipeline=pipeline))
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1)
+    for key in ('val_cfg', 'val_dataloader', 'val_evaluator', 'test_cfg', 'test_dataloader',
+                'test_evaluator'):
+        cfg[key] = None
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10**6)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=False)
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    cfg.work_dir = str(work_dir)
+    return cfg
+
+
+def train_few_iters(config_path, data_root, work_dir, iters: int = 2):
+    """Train ``iters`` real iterations through plb_mm's runner; returns the
+    losses logged at the last one."""
+    from plb_mm.apis import build_runner, setup_train_cfg
+    cfg = setup_train_cfg(few_iters_config(config_path, data_root, work_dir, iters),
+                          work_dir=str(work_dir))
+    runner = build_runner(cfg)
+    runner.train()
+    hub = runner.message_hub
+    assert runner.iter == iters
+    return {k[len('train/'):]: v.current() for k, v in hub.log_scalars.items()
+            if k.startswith('train/loss')}

@@ -1,0 +1,4 @@
+# PLB2C: pixel level balancing of the RoI classification loss (sampled RoIs,
+# the RoI boxes).
+_base_ = './faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py'
+model = dict(roi_head=dict(bbox_head=dict(loss_weighters=dict(cls=[dict(type='PLBWeighter')]))))

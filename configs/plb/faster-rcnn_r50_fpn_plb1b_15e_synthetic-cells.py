@@ -1,0 +1,4 @@
+# PLB1B: pixel level balancing of the RPN box regression loss (sampled
+# positive anchors, decoded predicted boxes).
+_base_ = './faster-rcnn_r50_fpn_15e_synthetic-cells.py'
+model = dict(rpn_head=dict(loss_weighters=dict(reg=[dict(type='PLBWeighter')])))
