@@ -50,10 +50,13 @@ class BoxWeightedDenseHeadMixin:
             self._preds_for_weighting = None
 
     def get_targets(self, anchor_list, valid_flag_list, *args, **kwargs) -> tuple:
-        targets = super().get_targets(anchor_list, valid_flag_list, *args, **kwargs)
         if self._preds_for_weighting is None:
-            return targets
-        return self.apply_loss_weighters(anchor_list, targets, *self._preds_for_weighting)
+            return super().get_targets(anchor_list, valid_flag_list, *args, **kwargs)
+        # Keep the per-level anchors: some heads (ATSS) concatenate the levels
+        # of ``anchor_list`` in place.
+        level_anchors = [list(a) for a in anchor_list]
+        targets = super().get_targets(anchor_list, valid_flag_list, *args, **kwargs)
+        return self.apply_loss_weighters(level_anchors, targets, *self._preds_for_weighting)
 
     def apply_loss_weighters(self, anchor_list, targets: tuple, cls_scores: List[Tensor],
                              bbox_preds: List[Tensor]) -> tuple:
@@ -64,21 +67,21 @@ class BoxWeightedDenseHeadMixin:
         labels, label_weights, bbox_targets, bbox_weights = targets[s:s + 4]
         for term, weighters in self.loss_weighters.items():
             positives_only = all(getattr(w, 'positives_only', False) for w in weighters)
-            boxes, masks = self._weighting_boxes(term, anchor_list, cls_scores, bbox_preds,
-                                                 labels, label_weights, bbox_targets,
-                                                 bbox_weights, positives_only)
-            _scatter_weights(label_weights if term == 'cls' else bbox_weights, masks,
+            boxes, entries = self._weighting_boxes(term, anchor_list, cls_scores, bbox_preds,
+                                                   labels, label_weights, bbox_targets,
+                                                   bbox_weights, positives_only)
+            _scatter_weights(label_weights if term == 'cls' else bbox_weights, entries,
                              combine_weights(weighters, boxes))
         return tuple(targets)
 
     def _weighting_boxes(self, term, anchor_list, cls_scores, bbox_preds, labels, label_weights,
                          bbox_targets, bbox_weights,
-                         positives_only) -> Tuple[WeightingBoxes, List[Tensor]]:
+                         positives_only) -> Tuple[WeightingBoxes, List[Tuple[Tensor, Tensor]]]:
         num_imgs = len(anchor_list)
         enc = self.bbox_coder.encode_size
         A = self.num_base_priors
         parts = dict(anchors=[], deltas=[], scores=[], labels=[], targets=[], img_inds=[])
-        masks = []
+        entries = []  # per level: (image index, anchor index) of each selected entry
         for lvl in range(len(labels)):
             if term == 'cls':
                 mask = label_weights[lvl] > 0
@@ -86,10 +89,10 @@ class BoxWeightedDenseHeadMixin:
                 mask = bbox_weights[lvl].reshape(num_imgs, labels[lvl].size(1), -1)[..., 0] > 0
             if positives_only:
                 mask = mask & (labels[lvl] >= 0) & (labels[lvl] < self.num_classes)
-            masks.append(mask)
             # Gather only the selected entries (a dense head has ~10^5 anchors
             # per image): entry j of a level is anchor a = j % A at pixel j // A.
             img, j = mask.nonzero(as_tuple=True)
+            entries.append((img, j))
             a, hw = j % A, j // A
             H, W = bbox_preds[lvl].shape[-2:]
             h, w = hw // W, hw % W
@@ -123,16 +126,16 @@ class BoxWeightedDenseHeadMixin:
         boxes = WeightingBoxes(
             pred_boxes=pred_boxes, gt_boxes=gt_boxes, is_pos=is_pos, labels=p['labels'],
             img_inds=p['img_inds'], loss_fn=cls_loss if term == 'cls' else reg_loss)
-        return boxes, masks
+        return boxes, entries
 
 
-def _scatter_weights(level_weights: List[Tensor], masks: List[Tensor], w: Tensor) -> None:
+def _scatter_weights(level_weights: List[Tensor], entries: List[Tuple[Tensor, Tensor]],
+                     w: Tensor) -> None:
     """Multiply ``w`` (the pooled entries, level by level) into the per-level
-    weight tensors at ``masks`` (in place: ``get_targets`` made them for this
-    call only)."""
+    weight tensors (num_imgs, n[, 4]) at ``entries`` (in place: ``get_targets``
+    made them for this call only)."""
     start = 0
-    for lw, mask in zip(level_weights, masks):
-        k = int(mask.sum())
-        scale = w[start:start + k]
-        lw[mask] *= scale if lw.dim() == mask.dim() else scale[:, None]
-        start += k
+    for lw, (img, j) in zip(level_weights, entries):
+        scale = w[start:start + len(j)]
+        lw[img, j] *= scale if lw.dim() == 2 else scale[:, None]
+        start += len(j)

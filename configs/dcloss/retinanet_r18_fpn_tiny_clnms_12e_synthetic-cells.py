@@ -1,0 +1,3 @@
+# Table 3: CL-balanced NMS instead of NMS at test time (training as the baseline).
+_base_ = './retinanet_r18_fpn_tiny_12e_synthetic-cells.py'
+model = dict(test_cfg=dict(nms=dict(type='cl_balanced_nms', iou_threshold=0.5)))

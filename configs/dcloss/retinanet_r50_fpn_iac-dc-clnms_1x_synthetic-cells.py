@@ -1,0 +1,3 @@
+# +IAC +DC +CL-NMS: classification-localization balanced NMS at test time.
+_base_ = './retinanet_r50_fpn_iac-dc_1x_synthetic-cells.py'
+model = dict(test_cfg=dict(nms=dict(type='cl_balanced_nms', iou_threshold=0.5)))

@@ -1,0 +1,3 @@
+# Table 3: Soft-NMS instead of NMS at test time (training as the baseline).
+_base_ = './retinanet_r50_fpn_1x_coco.py'
+model = dict(test_cfg=dict(nms=dict(type='soft_nms', iou_threshold=0.5, min_score=0.05)))

@@ -1,0 +1,27 @@
+from typing import Optional
+
+from mmdet.models.dense_heads import RetinaHead
+from mmdet.registry import MODELS
+
+from .box_weighted_dense_head_mixin import BoxWeightedDenseHeadMixin
+from .cls_score_assign_mixin import ClsScoreAssignMixin
+
+
+@MODELS.register_module()
+class BoxWeightedRetinaHead(ClsScoreAssignMixin, BoxWeightedDenseHeadMixin, RetinaHead):
+    """mmdet's ``RetinaHead`` with the three parts of Zhang et al. (SPEC 3):
+
+    - per-box loss weights: ``loss_weighters=dict(cls=[dict(type='DCWeighter')])``
+      is the DC loss (any weighter works, on ``cls`` and ``reg``);
+    - class probabilities fed to a score-aware assigner:
+      ``train_cfg.assigner=dict(type='IoUClsAwareAssigner')`` is the IAC
+      assignment;
+    - CL-balanced NMS: ``test_cfg.nms=dict(type='cl_balanced_nms', iou_threshold=0.5)``
+      (plain config; works for any mmdet head).
+
+    Without weighters and with ``MaxIoUAssigner`` it is the stock head.
+    """
+
+    def __init__(self, *args, loss_weighters: Optional[dict] = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_loss_weighters(loss_weighters)

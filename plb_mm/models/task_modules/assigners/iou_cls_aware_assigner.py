@@ -1,0 +1,99 @@
+from typing import Optional
+
+import torch
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmdet.models.task_modules.assigners import AssignResult, MaxIoUAssigner
+from mmdet.registry import TASK_UTILS
+
+
+@TASK_UTILS.register_module()
+class IoUClsAwareAssigner(MaxIoUAssigner):
+    r"""IoU-classification-aware anchor assignment (Zhang et al., Eqs. 6-7;
+    SPEC section 3).
+
+    Starts from :class:`MaxIoUAssigner` (same thresholds, low-quality matching
+    and ignore handling) and makes more anchors positive: for anchor :math:`i`
+    and its corresponding ground truth :math:`g` (the one of highest IoU),
+
+    .. math:: s_i = \alpha\, p_i(c_g) + (1 - \alpha)
+              \frac{|b_i \cap b_g|}{\min(|b_i|, |b_g|)}
+
+    with :math:`p_i(c_g)` the detached predicted probability of :math:`g`'s
+    class at anchor :math:`i`. Anchor :math:`i` is positive if
+    :math:`IoU \ge` ``pos_iou_thr`` or :math:`s_i \ge` ``score_thr`` (it must
+    overlap :math:`g`); negative if :math:`IoU <` ``neg_iou_thr`` and not
+    positive; otherwise ignored. This recovers anchors that hold much of an
+    irregular or small object and already classify it, but whose IoU is low.
+
+    The head passes the probabilities as ``pred_instances.scores``
+    (``(num_priors, num_classes)``); without them (e.g. a head that does not
+    feed them) the result is exactly :class:`MaxIoUAssigner`'s.
+
+    Args:
+        alpha (float): weight of the class probability. Default 0.75.
+        score_thr (float): threshold on :math:`s`. Default 0.5.
+        Other arguments: as :class:`MaxIoUAssigner` (``pos_iou_thr`` 0.5,
+        ``neg_iou_thr`` 0.4 by default here, RetinaNet's).
+    """
+
+    uses_scores = True
+
+    def __init__(self, pos_iou_thr: float = 0.5, neg_iou_thr: float = 0.4,
+                 alpha: float = 0.75, score_thr: float = 0.5, min_pos_iou: float = 0.,
+                 **kwargs):
+        super().__init__(pos_iou_thr=pos_iou_thr, neg_iou_thr=neg_iou_thr,
+                         min_pos_iou=min_pos_iou, **kwargs)
+        if not 0 <= alpha <= 1:
+            raise ValueError(f'IoUClsAwareAssigner: alpha must be in [0, 1], got {alpha}')
+        self.alpha = alpha
+        self.score_thr = score_thr
+        self._scored = None
+
+    @torch.no_grad()
+    def assign(self, pred_instances: InstanceData, gt_instances: InstanceData,
+               gt_instances_ignore: Optional[InstanceData] = None, **kwargs) -> AssignResult:
+        """Assign ground truths to ``pred_instances.priors`` (n, 4).
+
+        ``pred_instances.scores`` (n, num_classes), optional: detached class
+        probabilities of the priors. Returns an :class:`AssignResult` as
+        :class:`MaxIoUAssigner` does (``gt_inds``: 0 negative, -1 ignored,
+        k > 0 the k-th GT).
+        """
+        scores = pred_instances.get('scores')
+        self._scored = None if scores is None else (
+            pred_instances.priors, gt_instances.bboxes, scores)
+        try:
+            return super().assign(pred_instances, gt_instances, gt_instances_ignore, **kwargs)
+        finally:
+            self._scored = None
+
+    def assign_wrt_overlaps(self, overlaps: Tensor, gt_labels: Tensor) -> AssignResult:
+        result = super().assign_wrt_overlaps(overlaps, gt_labels)
+        num_gts, num_priors = overlaps.shape
+        if self._scored is None or num_gts == 0 or num_priors == 0:
+            return result
+        priors, gt_bboxes, scores = (t.to(overlaps.device) for t in self._scored)
+        if scores.shape[0] != num_priors:
+            raise ValueError(f'IoUClsAwareAssigner: {scores.shape[0]} score rows for '
+                             f'{num_priors} priors')
+        max_iou, g = overlaps.max(dim=0)
+        s = self.iou_cls_score(priors, gt_bboxes[g], scores.gather(
+            1, gt_labels[g].long()[:, None])[:, 0])
+        # Ignored-by-iof priors carry overlap -1 and stay ignored.
+        new_pos = (s >= self.score_thr) & (max_iou > 0) & (result.gt_inds <= 0)
+        result.gt_inds[new_pos] = g[new_pos] + 1
+        result.labels[new_pos] = gt_labels[g[new_pos]]
+        return result
+
+    def iou_cls_score(self, priors: Tensor, gt_bboxes: Tensor, probs: Tensor) -> Tensor:
+        """Eq. 6 for paired rows of ``priors``, ``gt_bboxes`` (n, 4) and the
+        probabilities ``probs`` (n, ) of the GTs' classes."""
+        lt = torch.max(priors[:, :2], gt_bboxes[:, :2])
+        rb = torch.min(priors[:, 2:4], gt_bboxes[:, 2:4])
+        inter = (rb - lt).clamp(min=0).prod(-1)
+        area_p = (priors[:, 2:4] - priors[:, :2]).clamp(min=0).prod(-1)
+        area_g = (gt_bboxes[:, 2:4] - gt_bboxes[:, :2]).clamp(min=0).prod(-1)
+        contain = inter / torch.min(area_p, area_g).clamp(min=1e-6)
+        return self.alpha * probs + (1 - self.alpha) * contain
