@@ -8,7 +8,7 @@ install:
 	bash tools/misc/install.sh
 
 demo: install
-	$(PY) tools/train.py configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py
+	$(PY) tools/grid.py run configs/grids/quickstart.py
 
 test: install
 	$(PY) -m pytest tests -q

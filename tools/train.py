@@ -26,6 +26,7 @@ def parse_args():
     parser.add_argument('--wandb-project', help='W&B project (default: plb_mm)')
     parser.add_argument('--wandb-group', help='W&B group')
     parser.add_argument('--wandb-tags', nargs='+', default=[], help='W&B tags')
+    parser.add_argument('--wandb-name', help='W&B run name (default: the work dir name)')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='allow torch.load(weights_only=False) for checkpoints '
                         'not saved by plb_mm (runs pickled code: trusted files only)')
@@ -39,7 +40,7 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     wandb = args.wandb and dict(project=args.wandb_project, group=args.wandb_group,
-                                tags=args.wandb_tags)
+                                tags=args.wandb_tags, name=args.wandb_name)
     setup_train_cfg(cfg, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                     auto_scale_lr=args.auto_scale_lr, launcher=args.launcher,
                     wandb=wandb, trust_checkpoint=args.trust_checkpoint)

@@ -13,7 +13,9 @@ from plb_mm.utils import check_config_types
 
 from ..conftest import REPO
 
-CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py')
+                 if '_base_' not in p.parts and 'grids' not in p.parts)
+GRIDS = sorted((REPO / 'configs/grids').glob('*.py'))
 
 
 def _num_classes(obj):
@@ -78,3 +80,17 @@ def test_dataset_base_builds_its_pipelines(path: Path):
             dataset = dataset['dataset']
         for step in dataset.get('pipeline', []):
             TRANSFORMS.build(step)
+
+
+@pytest.mark.parametrize('path', GRIDS, ids=lambda p: p.name)
+def test_shipped_grid_loads_and_its_variants_build(path: Path, monkeypatch):
+    from mmengine.config import Config as C
+
+    from plb_mm.grid import load_grid
+    monkeypatch.chdir(REPO)
+    spec = load_grid(str(path))
+    assert spec.baseline in spec.variants and spec.seeds
+    for v in spec.variants.values():
+        cfg = C.fromfile(v.config)
+        cfg.merge_from_dict(v.cfg_options)
+        check_config_types(cfg)

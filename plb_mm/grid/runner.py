@@ -1,0 +1,281 @@
+"""Running a grid: one work dir per (variant, seed) under
+``<work_root>/<grid>/<variant>/seed<k>``; finished runs are skipped,
+interrupted ones resumed, failed ones reported while the rest go on."""
+import json
+import math
+import os
+import os.path as osp
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config
+
+from ..engine.hooks import read_run_metrics
+from .spec import GridSpec, Run
+
+STATUS_FILE = 'grid_status.json'
+LOG_FILE = 'grid_run.log'
+# Lines of a run's output echoed as progress.
+PROGRESS = re.compile(r'Epoch\((train|val)\)|Iter\((train|val)\)|Final validation|Test of|'
+                      r'Error|error:|Traceback')
+
+
+def read_status(work_dir: str) -> Dict:
+    path = osp.join(work_dir, STATUS_FILE)
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def _write_status(work_dir: str, **fields) -> None:
+    os.makedirs(work_dir, exist_ok=True)
+    data = read_status(work_dir)
+    data.update(fields)
+    with open(osp.join(work_dir, STATUS_FILE), 'w') as f:
+        json.dump(data, f, indent=1)
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint mmengine's CheckpointHook saved last in ``work_dir``."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        ckpt = f.read().strip()
+    return ckpt if osp.isfile(ckpt) else None
+
+
+def _completed(run: Run) -> bool:
+    """Training finished (metrics.json says so), or the evaluation wrote its
+    test metrics."""
+    metrics = read_run_metrics(run.work_dir) or {}
+    if run.variant.test_of is None:
+        return metrics.get('status') == 'finished'
+    return 'test' in metrics
+
+
+def run_state(run: Run) -> str:
+    """``finished``, ``failed``, ``interrupted`` (has a checkpoint) or ``pending``."""
+    status = read_status(run.work_dir).get('status')
+    if _completed(run) and status != 'failed' and (run.variant.test_of is None
+                                                    or status == 'finished'):
+        return 'finished'
+    if status == 'failed':
+        return 'failed'
+    if run.variant.test_of is None and last_checkpoint(run.work_dir):
+        return 'interrupted'
+    return 'pending'
+
+
+@dataclass
+class Launch:
+    """How runs are launched: ``local`` (this machine, one process), ``dist``
+    (tools/dist_train.sh with ``gpus`` processes) or ``slurm`` (one sbatch
+    script per run, printed or submitted)."""
+    mode: str = 'local'
+    gpus: int = 1
+    partition: Optional[str] = None
+    gpus_per_node: int = 8
+    cpus_per_task: int = 5
+    submit: bool = False
+    python: str = sys.executable
+    wandb: bool = False
+
+
+def _variant_config(spec: GridSpec, run: Run) -> str:
+    """The config file a run uses: the variant's own, or (with overrides) a
+    standalone dump of it with ``cfg_options`` merged, written once per variant."""
+    v = run.variant
+    if not v.cfg_options:
+        return v.config
+    path = osp.join(spec.root, v.name, 'config.py')
+    if not osp.isfile(path):
+        cfg = Config.fromfile(v.config)
+        cfg.merge_from_dict(v.cfg_options)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        cfg.dump(path)
+    return path
+
+
+def command(spec: GridSpec, run: Run, launch: Launch, resume: bool = False) -> List[str]:
+    """The tools/ command line of a run (train, or test for evaluation-only
+    variants), without the launcher around it."""
+    cfg = _variant_config(spec, run)
+    opts = ['--cfg-options', f'randomness.seed={run.seed}']
+    slurm = ['--launcher', 'slurm'] if launch.mode == 'slurm' else []
+    if run.variant.test_of is None:
+        cmd = ['tools/train.py', cfg, '--work-dir', run.work_dir] + slurm + opts
+        if resume:
+            cmd.append('--resume')
+        if launch.wandb or spec.wandb:
+            cmd += ['--wandb', '--wandb-group', spec.name,
+                    '--wandb-name', f'{spec.name}/{run.variant.name}/seed{run.seed}',
+                    '--wandb-tags', run.variant.name, f'seed{run.seed}']
+            if spec.wandb.get('project'):
+                cmd += ['--wandb-project', spec.wandb['project']]
+        return cmd
+    src = spec.work_dir(run.variant.test_of, run.seed)
+    ckpt = last_checkpoint(src) or osp.join(src, '<last checkpoint>')
+    return ['tools/test.py', cfg, ckpt, '--work-dir', run.work_dir] + slurm + opts
+
+
+def launcher_command(spec: GridSpec, run: Run, launch: Launch, resume: bool = False) -> List[str]:
+    cmd = command(spec, run, launch, resume)
+    if launch.mode == 'local':
+        return [launch.python] + cmd
+    if launch.mode == 'dist':
+        script = 'tools/dist_train.sh' if run.variant.test_of is None else 'tools/dist_test.sh'
+        if run.variant.test_of is None:
+            return ['bash', script, cmd[1], str(launch.gpus)] + cmd[2:]
+        return ['bash', script, cmd[1], cmd[2], str(launch.gpus)] + cmd[3:]
+    raise ValueError(f'launch mode {launch.mode!r} has no single command (slurm: see slurm_script)')
+
+
+def slurm_script(spec: GridSpec, run: Run, launch: Launch, resume: bool = False) -> str:
+    """An sbatch script for one run: ``launch.gpus`` tasks of one GPU each,
+    spread over nodes of ``launch.gpus_per_node`` GPUs."""
+    if not launch.partition:
+        raise ValueError('slurm mode needs a partition (--partition)')
+    per_node = min(launch.gpus, launch.gpus_per_node)
+    nodes = math.ceil(launch.gpus / launch.gpus_per_node)
+    job = f'{spec.name}-{run.variant.name}-s{run.seed}'
+    cmd = ' '.join(shlex.quote(c) for c in command(spec, run, launch, resume))
+    return '\n'.join([
+        '#!/usr/bin/env bash',
+        f'#SBATCH --job-name={job}',
+        f'#SBATCH --partition={launch.partition}',
+        f'#SBATCH --nodes={nodes}',
+        f'#SBATCH --ntasks={launch.gpus}',
+        f'#SBATCH --ntasks-per-node={per_node}',
+        f'#SBATCH --gres=gpu:{per_node}',
+        f'#SBATCH --cpus-per-task={launch.cpus_per_task}',
+        f'#SBATCH --output={run.work_dir}/slurm-%j.out',
+        f'srun {launch.python} -u {cmd}',
+        ''])
+
+
+def _fmt(seconds: float) -> str:
+    seconds = int(seconds)
+    return f'{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
+
+
+def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
+             echo: bool = True, log: Callable[[str], None] = print) -> Dict[str, str]:
+    """Run every (variant, seed) of ``spec`` in turn (see module doc).
+
+    Returns:
+        dict: run label -> outcome (``skipped``, ``finished``, ``failed``,
+        ``waiting`` for an evaluation whose source has not finished,
+        ``submitted``/``printed`` in slurm mode, ``planned`` when dry).
+    """
+    runs = spec.runs()
+    todo = [r for r in runs if run_state(r) != 'finished']
+    log(f'[grid {spec.name}] {len(runs)} runs ({len(spec.variants)} variants x '
+        f'{len(spec.seeds)} seeds), {len(runs) - len(todo)} already finished; '
+        f'work dirs under {spec.root}')
+    outcome: Dict[str, str] = {}
+    durations: Dict[bool, List[float]] = {True: [], False: []}  # is_test -> seconds
+    slurm_jobs: Dict[str, str] = {}
+    t_start = time.time()
+    remaining = list(todo)
+    for i, run in enumerate(runs, 1):
+        state = run_state(run)
+        if state == 'finished':
+            outcome[run.label] = 'skipped'
+            continue
+        remaining.remove(run)
+        is_test = run.variant.test_of is not None
+        if is_test and launch.mode != 'slurm' and not dry_run:
+            src = next(r for r in runs if r.variant.name == run.variant.test_of and r.seed == run.seed)
+            if run_state(src) != 'finished':
+                log(f'[grid {spec.name}] ({i}/{len(runs)}) {run.label}: waiting, its source '
+                    f'{src.label} has not finished')
+                outcome[run.label] = 'waiting'
+                continue
+        resume = state in ('interrupted', 'failed') and not is_test and \
+            last_checkpoint(run.work_dir) is not None
+        if launch.mode == 'slurm':
+            outcome[run.label] = _slurm(spec, run, launch, resume, slurm_jobs, log)
+            continue
+        cmd = launcher_command(spec, run, launch, resume)
+        elapsed = time.time() - t_start
+        eta = _eta([run] + remaining, durations)
+        log(f'[grid {spec.name}] ({i}/{len(runs)}) {run.label}: '
+            f'{"resume" if resume else "test" if is_test else "train"} | elapsed {_fmt(elapsed)}'
+            f' | left ~{_fmt(eta) if eta is not None else "?"}\n  $ {" ".join(cmd)}')
+        if dry_run:
+            outcome[run.label] = 'planned'
+            continue
+        t0 = time.time()
+        _write_status(run.work_dir, status='running', command=cmd,
+                      started=time.strftime('%Y-%m-%d %H:%M:%S'))
+        rc = _execute(cmd, run, echo, log)
+        dt = time.time() - t0
+        durations[is_test].append(dt)
+        if rc == 0 and _completed(run):
+            _write_status(run.work_dir, status='finished', returncode=0, seconds=round(dt, 1))
+            outcome[run.label] = 'finished'
+        else:
+            _write_status(run.work_dir, status='failed', returncode=rc, seconds=round(dt, 1))
+            outcome[run.label] = 'failed'
+            log(f'[grid {spec.name}] {run.label} FAILED (exit {rc}); its log: '
+                f'{osp.join(run.work_dir, LOG_FILE)}; going on')
+    log(f'[grid {spec.name}] done in {_fmt(time.time() - t_start)}: ' + ', '.join(
+        f'{sum(v == k for v in outcome.values())} {k}' for k in sorted(set(outcome.values()))))
+    return outcome
+
+
+def _eta(runs: List[Run], durations: Dict[bool, List[float]]) -> Optional[float]:
+    """Seconds left for ``runs``: the mean duration of finished runs of the
+    same kind (training / evaluation), or of the other kind, else unknown."""
+    total = 0.0
+    for run in runs:
+        known = durations[run.variant.test_of is not None] or \
+            durations[run.variant.test_of is None]
+        if not known:
+            return None
+        total += sum(known) / len(known)
+    return total
+
+
+def _execute(cmd: List[str], run: Run, echo: bool, log) -> int:
+    os.makedirs(run.work_dir, exist_ok=True)
+    with open(osp.join(run.work_dir, LOG_FILE), 'w') as f:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                bufsize=1)
+        for line in proc.stdout:
+            f.write(line)
+            if echo and PROGRESS.search(line):
+                log(f'  [{run.label}] {line.rstrip()[-200:]}')
+        return proc.wait()
+
+
+def _slurm(spec, run, launch, resume, jobs: Dict[str, str], log) -> str:
+    os.makedirs(run.work_dir, exist_ok=True)
+    script = osp.join(run.work_dir, 'slurm_job.sh')
+    with open(script, 'w') as f:
+        f.write(slurm_script(spec, run, launch, resume))
+    dep = []
+    if run.variant.test_of is not None:
+        src = jobs.get(f'{run.variant.test_of} seed{run.seed}')
+        if src:
+            dep = [f'--dependency=afterok:{src}']
+    cmd = ['sbatch'] + dep + [script]
+    if not launch.submit:
+        log(' '.join(cmd))
+        return 'printed'
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        log(f'[grid {spec.name}] sbatch failed for {run.label}: {out.stderr.strip()}')
+        return 'failed'
+    m = re.search(r'(\d+)', out.stdout)
+    if m:
+        jobs[run.label] = m.group(1)
+    log(f'[grid {spec.name}] {run.label}: {out.stdout.strip()}')
+    return 'submitted'

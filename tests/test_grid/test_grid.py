@@ -1,0 +1,202 @@
+"""Grids end to end on CPU with a tiny config: run, skip, resume after a kill,
+a crashing run, the distributed and Slurm modes, collection, plot, W&B."""
+import csv
+import glob
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+from plb_mm.engine import read_run_metrics
+from plb_mm.grid import (GridSpecError, Launch, collect, load_grid, run_grid, run_state,
+                         slurm_script, write_results)
+
+from ..conftest import REPO, run_tool, tiny_config
+
+METRICS = ['coco/bbox_mAP', 'coco/bbox_mAP_s', 'coco/bbox_mAP_m', 'coco/bbox_mAP_l']
+
+
+def _grid(tmp, cfg, variants, seeds=(0, 1), name='g', extra=''):
+    path = tmp / f'{name}.py'
+    path.write_text(f"""
+name = {name!r}
+baseline = 'base'
+variants = {variants!r}
+seeds = {list(seeds)!r}
+metrics = {METRICS!r}
+work_root = {str(tmp / 'work')!r}
+{extra}
+""")
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def two_by_two(tmp_path_factory, synthetic_root):
+    """base and plb1c (base + override dict) x seeds 0, 1, plus a variant whose
+    every run crashes at start (a bad weighter option)."""
+    tmp = tmp_path_factory.mktemp('grid')
+    cfg = tiny_config(tmp / 'tiny.py', synthetic_root, max_epochs=1)
+    variants = dict(
+        base=cfg,
+        plb1c=dict(config=cfg, cfg_options={
+            'model.rpn_head.type': 'BoxWeightedRPNHead',
+            'model.rpn_head.loss_weighters': dict(cls=[dict(type='PLBWeighter')])}),
+        broken=dict(config=cfg, cfg_options={
+            'model.rpn_head.type': 'BoxWeightedRPNHead',
+            'model.rpn_head.loss_weighters': dict(cls=[dict(type='PLBWeighter', box_source='bogus')])}),
+        # evaluation only: base's checkpoints tested with CL-balanced NMS
+        clnms=dict(config=cfg, test_of='base',
+                   cfg_options={'model.test_cfg.rcnn.nms.type': 'cl_balanced_nms'}),
+    )
+    grid = _grid(tmp, cfg, variants)
+    logs = []
+    outcome = run_grid(load_grid(grid), Launch(), log=logs.append)
+    return grid, outcome, logs
+
+
+def test_grid_runs_collects_and_reports_failures(two_by_two):
+    grid, outcome, logs = two_by_two
+    spec = load_grid(grid)
+    assert outcome == {'base seed0': 'finished', 'base seed1': 'finished',
+                       'plb1c seed0': 'finished', 'plb1c seed1': 'finished',
+                       'broken seed0': 'failed', 'broken seed1': 'failed',
+                       'clnms seed0': 'finished', 'clnms seed1': 'finished'}
+    text = '\n'.join(logs)
+    assert '(1/8) base seed0: train' in text and 'elapsed' in text and 'left ~' in text
+    assert '(7/8) clnms seed0: test' in text and 'tools/test.py' in text
+    assert 'broken seed1 FAILED (exit 1)' in text
+    # the override was applied (PLB in the dumped config of the variant)
+    assert "PLBWeighter" in open(os.path.join(spec.root, 'plb1c', 'config.py')).read()
+
+    out = write_results(spec)
+    results = {r.name: r for r in collect(spec)}
+    # means, std and deltas against the runs' own metrics.json files
+    per_run = {(v, s): read_run_metrics(spec.work_dir(v, s))['val'] for v in ('base', 'plb1c')
+               for s in (0, 1)}
+    for m in METRICS:
+        for v in ('base', 'plb1c'):
+            vals = [per_run[(v, s)][m] for s in (0, 1)]
+            assert results[v].mean(m) == pytest.approx(statistics.fmean(vals))
+            assert results[v].std(m) == pytest.approx(statistics.stdev(vals))
+    with open(out['csv']) as f:
+        rows = {r['variant']: r for r in csv.DictReader(f)}
+    m = 'coco/bbox_mAP'
+    base, plb = results['base'].mean(m), results['plb1c'].mean(m)
+    assert float(rows['plb1c'][f'{m}_delta']) == pytest.approx(plb - base)
+    if base:
+        assert float(rows['plb1c'][f'{m}_delta_pct']) == pytest.approx(100 * (plb - base) / base)
+    assert float(rows['plb1c'][f'{m}_seed1']) == pytest.approx(per_run[('plb1c', 1)][m])
+    # the failed variant is in the table, marked, with no numbers
+    assert rows['broken']['n_finished'] == '0'
+    assert 'seed0: failed (exit 1)' in rows['broken']['problems']
+    md = open(out['md']).read()
+    assert '| broken | 0/2 | - | - | - | - | seed0: failed (exit 1); seed1: failed (exit 1) |' in md
+    cell = f'{100 * plb:.1f} ± {100 * results["plb1c"].std(m):.1f} ({100 * (plb - base):+.1f}'
+    assert cell in md
+    # the evaluation-only variant reports its test metrics on base's checkpoints
+    assert results['clnms'].per_seed[0]['coco/bbox_mAP'] == \
+        read_run_metrics(spec.work_dir('clnms', 0))['test']['coco/bbox_mAP']
+    assert os.path.getsize(out['png']) > 1000
+    with open(out['png'], 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_rerun_skips_finished_runs(two_by_two):
+    grid, _, _ = two_by_two
+    spec = load_grid(grid)
+    before = os.path.getmtime(os.path.join(spec.work_dir('base', 0), 'metrics.json'))
+    logs = []
+    outcome = run_grid(spec, Launch(), log=logs.append)
+    assert [outcome[f'{v} seed{s}'] for v in ('base', 'plb1c', 'clnms')
+            for s in (0, 1)] == ['skipped'] * 6
+    assert os.path.getmtime(os.path.join(spec.work_dir('base', 0), 'metrics.json')) == before
+    assert outcome['broken seed0'] == 'failed'  # failed runs are retried, and fail again
+
+
+def test_killed_run_resumes(synthetic_root, tmp_path):
+    cfg = tiny_config(tmp_path / 'tiny.py', synthetic_root, max_epochs=2)
+    grid = _grid(tmp_path, cfg, dict(base=cfg), seeds=[0], name='k')
+    wd = tmp_path / 'work' / 'k' / 'base' / 'seed0'
+    proc = subprocess.Popen([sys.executable, 'tools/grid.py', 'run', grid, '--quiet'], cwd=REPO,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while not (wd / 'epoch_1.pth').exists() and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(1.0)  # let the checkpoint and last_checkpoint be written
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    spec = load_grid(grid)
+    assert run_state(spec.runs()[0]) == 'interrupted'
+    logs = []
+    assert run_grid(spec, Launch(), log=logs.append) == {'base seed0': 'finished'}
+    assert any('base seed0: resume' in line for line in logs)
+    log = (wd / 'grid_run.log').read_text()
+    assert 'resumed epoch: 1, iter: 4' in log
+    assert read_run_metrics(str(wd))['iter'] == 8
+
+
+def test_dist_mode_launches_dist_train(synthetic_root, tmp_path):
+    cfg = tiny_config(tmp_path / 'tiny.py', synthetic_root, max_epochs=1)
+    grid = _grid(tmp_path, cfg, dict(base=cfg), seeds=[0], name='d')
+    proc = run_tool('tools/grid.py', 'run', grid, '--launcher', 'dist', '--gpus', '2',
+                    env=dict(PORT='29519'))
+    assert 'bash tools/dist_train.sh' in proc.stdout and f'{cfg} 2 --work-dir' in proc.stdout
+    wd = tmp_path / 'work' / 'd' / 'base' / 'seed0'
+    log = (wd / 'grid_run.log').read_text()
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert '| base (baseline) | 1/1 |' in proc.stdout
+
+
+def test_slurm_mode_prints_sbatch_scripts(tmp_path):
+    cfg = str(REPO / 'configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py')
+    grid = _grid(tmp_path, cfg, dict(base=cfg, other=cfg), seeds=[3], name='s')
+    proc = run_tool('tools/grid.py', 'run', grid, '--launcher', 'slurm', '--partition', 'gpu-a100',
+                    '--gpus', '16', '--gpus-per-node', '8')
+    wd = tmp_path / 'work' / 's' / 'base' / 'seed3'
+    assert f'sbatch {wd}/slurm_job.sh' in proc.stdout
+    script = (wd / 'slurm_job.sh').read_text()
+    for line in ('#SBATCH --partition=gpu-a100', '#SBATCH --nodes=2', '#SBATCH --ntasks=16',
+                 '#SBATCH --ntasks-per-node=8', '#SBATCH --gres=gpu:8', '#SBATCH --job-name=s-base-s3'):
+        assert line in script
+    srun = [line for line in script.splitlines() if line.startswith('srun ')][0]
+    assert srun.endswith(f'tools/train.py {cfg} --work-dir {wd} --launcher slurm '
+                         f'--cfg-options randomness.seed=3')
+    # fewer GPUs than a node: one node, that many tasks
+    spec = load_grid(grid)
+    small = slurm_script(spec, spec.runs()[0], Launch(mode='slurm', gpus=2, partition='p'))
+    assert '#SBATCH --nodes=1' in small and '#SBATCH --ntasks-per-node=2' in small
+
+
+def test_wandb_runs_share_the_grid_group(synthetic_root, tmp_path):
+    cfg = tiny_config(tmp_path / 'tiny.py', synthetic_root, max_epochs=1,
+                      extra='train_cfg = dict(max_epochs=1, val_interval=100)')
+    group = 'plbgridgroup7f3a'
+    grid = _grid(tmp_path, cfg, dict(base=cfg), seeds=[0, 1], name=group)
+    run_tool('tools/grid.py', 'run', grid, '--wandb', '--quiet',
+             env=dict(WANDB_API_KEY=None, WANDB_MODE=None, HOME=str(tmp_path)))
+    files = glob.glob(str(tmp_path / 'work' / group / 'base' / 'seed*' / '*' / 'vis_data' /
+                          'wandb' / 'offline-run-*' / '*.wandb'))
+    assert len(files) == 2
+    for f in files:
+        data = open(f, 'rb').read()
+        assert group.encode() in data                      # the run's group
+        seed = f.split('/seed')[1][0]
+        assert f'seed{seed}'.encode() in data and b'base' in data   # tags
+
+
+def test_bad_grid_files_name_the_entry(tmp_path):
+    cfg = str(REPO / 'configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py')
+    with pytest.raises(GridSpecError, match=r"baseline 'base' is not among the variants"):
+        load_grid(_grid(tmp_path, cfg, dict(other=cfg)))
+    with pytest.raises(GridSpecError, match=r"variant 'x': config nope.py not found"):
+        load_grid(_grid(tmp_path, cfg, dict(base=cfg, x='nope.py')))
+    with pytest.raises(GridSpecError, match=r"test_of 'zzz' must name a training variant"):
+        load_grid(_grid(tmp_path, cfg, dict(base=cfg, t=dict(config=cfg, test_of='zzz'))))
+    with pytest.raises(GridSpecError, match='seeds'):
+        load_grid(_grid(tmp_path, cfg, dict(base=cfg), seeds=[]))
