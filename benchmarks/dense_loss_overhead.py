@@ -14,12 +14,9 @@ import statistics
 import time
 
 import torch
-from mmengine.config import Config
-
-from mmdet.registry import MODELS, TASK_UTILS
-from mmdet.utils import register_all_modules
+from mmdet.registry import TASK_UTILS
 from plb_mm.models.task_modules.weighters import build_weighters
-from plb_mm.utils.benchmark import _set_num_classes, synthetic_batches
+from plb_mm.utils.benchmark import build_for_benchmark, fixed_batch
 
 CONFIG = 'configs/dcloss/retinanet_r50_fpn_1x_synthetic-cells.py'
 
@@ -33,16 +30,8 @@ def main():
     p.add_argument('--device', choices=['cpu', 'cuda'])
     args = p.parse_args()
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    import plb_mm  # noqa: F401
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    _set_num_classes(cfg.model, 3)
-    cfg.model.backbone.init_cfg = None
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).to(device).train()
-    data = model.data_preprocessor(synthetic_batches(1, args.batch_size, args.scale)[0], True)
-    gts = [s.gt_instances for s in data['data_samples']]
-    metas = [s.metainfo for s in data['data_samples']]
+    model, _ = build_for_benchmark(args.config, device=device)
+    data, gts, metas = fixed_batch(model, args.batch_size, args.scale)
     with torch.no_grad():
         outs = model.bbox_head(model.extract_feat(data['inputs']))
     outs = [[t.detach().requires_grad_(True) for t in lvl] for lvl in outs]

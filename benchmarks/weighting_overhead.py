@@ -18,13 +18,9 @@ import statistics
 import time
 
 import torch
-from mmengine.config import Config
-
-from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
-from mmdet.utils import register_all_modules
 from plb_mm.models.task_modules.weighters import build_weighters
-from plb_mm.utils.benchmark import _set_num_classes, synthetic_batches
+from plb_mm.utils.benchmark import build_for_benchmark, fixed_batch
 
 POSITIONS = dict(PLB1C=('rpn', 'cls'), PLB1B=('rpn', 'reg'), PLB2C=('roi', 'cls'),
                  PLB2B=('roi', 'reg'))
@@ -55,18 +51,8 @@ def main():
     p.add_argument('--device', choices=['cpu', 'cuda'])
     args = p.parse_args()
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    import plb_mm  # noqa: F401
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    _set_num_classes(cfg.model, 3)
-    cfg.model.backbone.init_cfg = None
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).to(device).train()
-    batch = synthetic_batches(1, args.batch_size, args.scale)[0]
-    data = model.data_preprocessor(batch, True)
-    samples = data['data_samples']
-    gts = [s.gt_instances for s in samples]
-    metas = [s.metainfo for s in samples]
+    model, _ = build_for_benchmark(args.config, device=device)
+    data, gts, metas = fixed_batch(model, args.batch_size, args.scale)
     with torch.no_grad():
         feats = model.extract_feat(data['inputs'])
         rpn_outs = model.rpn_head(feats)

@@ -55,25 +55,15 @@ def run_tool(*args, env=None, timeout=900, check=True):
     return proc
 
 
-def _set_num_classes(obj, n):
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == 'num_classes':
-                obj[k] = n
-            else:
-                _set_num_classes(v, n)
-    elif isinstance(obj, list):
-        for v in obj:
-            _set_num_classes(v, n)
-
-
 def few_iters_config(config_path, data_root, work_dir, iters: int = 2, scale=(160, 160)):
     """``config_path`` rewired to train ``iters`` iterations on the tiny
     synthetic set at ``scale`` (3 classes, from scratch, no validation): its
     model, heads, losses and optimizer are the config's own."""
     from mmengine.config import Config
+
+    from plb_mm.utils import set_num_classes
     cfg = Config.fromfile(str(config_path))
-    _set_num_classes(cfg.model, 3)
+    set_num_classes(cfg.model, 3)
     if 'init_cfg' in cfg.model.get('backbone', {}):
         cfg.model.backbone.init_cfg = None
     pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),

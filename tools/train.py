@@ -1,39 +1,27 @@
 """Train a detector: python tools/train.py CONFIG [options] (see --help)."""
 import argparse
-import os
 
-from mmengine.config import DictAction
-
-from plb_mm.apis import load_config, setup_train_cfg, train
+from plb_mm.apis import (add_runtime_args, load_config, parse_runtime_args, setup_train_cfg,
+                         train)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a detector with plb_mm')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    add_runtime_args(parser)
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual total batch size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or (no value) from the '
                         'latest checkpoint in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value (mmengine syntax)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
     parser.add_argument('--wandb', action='store_true',
                         help='log to Weights & Biases (offline unless a key is set)')
     parser.add_argument('--wandb-project', help='W&B project (default: plb_mm)')
     parser.add_argument('--wandb-group', help='W&B group')
     parser.add_argument('--wandb-tags', nargs='+', default=[], help='W&B tags')
     parser.add_argument('--wandb-name', help='W&B run name (default: the work dir name)')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='allow torch.load(weights_only=False) for checkpoints '
-                        'not saved by plb_mm (runs pickled code: trusted files only)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runtime_args(parser)
 
 
 def main():

@@ -21,22 +21,14 @@ from mmengine.optim import build_optim_wrapper
 from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
 
-
-def _set_num_classes(obj, n: int) -> None:
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == 'num_classes':
-                obj[k] = n
-            else:
-                _set_num_classes(v, n)
-    elif isinstance(obj, list):
-        for v in obj:
-            _set_num_classes(v, n)
+from .config_edit import set_num_classes
 
 
 def synthetic_batches(num: int, batch_size: int, scale: Sequence[int],
                       data_root: str = 'data/synthetic_cells/') -> List[dict]:
     """``num`` collated training batches of the synthetic smears at ``scale``."""
+    import plb_mm  # noqa: F401
+    register_all_modules()
     pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
                 dict(type='Resize', scale=tuple(scale), keep_ratio=False),
                 dict(type='PackDetInputs')]
@@ -45,6 +37,32 @@ def synthetic_batches(num: int, batch_size: int, scale: Sequence[int],
                              pipeline=pipeline))
     return [pseudo_collate([ds[(b * batch_size + i) % len(ds)] for i in range(batch_size)])
             for b in range(num)]
+
+
+def build_for_benchmark(config: str, num_classes: int = 3, device: str = 'cpu',
+                        cfg_options: Optional[dict] = None):
+    """The config's model (from scratch, re-targeted to ``num_classes``) in
+    training mode on ``device``, with the config."""
+    import plb_mm  # noqa: F401
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    set_num_classes(cfg.model, num_classes)
+    if 'init_cfg' in cfg.model.get('backbone', {}):
+        cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model).to(device).train(), cfg
+
+
+def fixed_batch(model, batch_size: int, scale, data_root: str = 'data/synthetic_cells/'):
+    """One preprocessed synthetic batch for ``model``: ``(data, gt_instances,
+    img_metas)``."""
+    from plb_mm.datasets import ensure_synthetic_cells
+    ensure_synthetic_cells(data_root)
+    data = model.data_preprocessor(synthetic_batches(1, batch_size, scale, data_root)[0], True)
+    samples = data['data_samples']
+    return data, [s.gt_instances for s in samples], [s.metainfo for s in samples]
 
 
 class _RssPeak:
@@ -83,22 +101,13 @@ def benchmark_train_step(configs: Sequence[str], batch_size: int = 2, scale=(320
     ``config``, ``ms_median``, ``ms_mean``, ``ms_min``, ``ratio`` (median vs
     the first config) and ``peak_mem_mb`` (CUDA: peak allocated during a step
     above what was allocated before it; CPU: peak RSS increase during a step)."""
-    import plb_mm  # noqa: F401
-    register_all_modules()
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from plb_mm.datasets import ensure_synthetic_cells
     ensure_synthetic_cells(data_root)
     batches = synthetic_batches(4, batch_size, scale, data_root)
     runs = []
     for path in configs:
-        cfg = Config.fromfile(path)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-        _set_num_classes(cfg.model, num_classes)
-        if 'init_cfg' in cfg.model.get('backbone', {}):
-            cfg.model.backbone.init_cfg = None
-        torch.manual_seed(0)
-        model = MODELS.build(cfg.model).to(device).train()
+        model, cfg = build_for_benchmark(path, num_classes, device, cfg_options)
         optim = build_optim_wrapper(model, cfg.optim_wrapper)
         runs.append(dict(config=path, model=model, optim=optim, times=[], mem=[]))
     if verbose:
