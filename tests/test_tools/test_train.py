@@ -129,3 +129,14 @@ def test_wandb_offline_run_dir(synthetic_root, tmp_path):
              env=dict(WANDB_API_KEY=None, WANDB_MODE=None, HOME=str(tmp_path)))
     runs = glob.glob(str(work_dir / '*' / 'vis_data' / 'wandb' / 'offline-run-*'))
     assert len(runs) == 1 and glob.glob(osp.join(runs[0], '*.wandb'))
+
+
+def test_dist_test_two_cpu_processes(one_epoch_run, tmp_path):
+    cfg, work_dir, _ = one_epoch_run
+    proc = run_tool('tools/dist_test.sh', cfg, str(work_dir / 'epoch_1.pth'), '2',
+                    '--work-dir', str(tmp_path / 'test'), env=dict(PORT='29523'))
+    log = proc.stdout + proc.stderr
+    assert 'Distributed launcher: pytorch' in log and 'GPU number: 2' in log
+    assert 'Test of' in log
+    metrics = json.loads((tmp_path / 'test' / 'metrics.json').read_text())
+    assert 'coco/bbox_mAP' in metrics['test']
