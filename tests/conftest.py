@@ -89,7 +89,7 @@ def few_iters_config(config_path, data_root, work_dir, iters: int = 2, scale=(16
 
 def train_few_iters(config_path, data_root, work_dir, iters: int = 2):
     """Train ``iters`` real iterations through plb_mm's runner; returns the
-    losses logged at the last one."""
+    losses logged at the last one and the runner."""
     from plb_mm.apis import build_runner, setup_train_cfg
     cfg = setup_train_cfg(few_iters_config(config_path, data_root, work_dir, iters),
                           work_dir=str(work_dir))
@@ -97,5 +97,27 @@ def train_few_iters(config_path, data_root, work_dir, iters: int = 2):
     runner.train()
     hub = runner.message_hub
     assert runner.iter == iters
-    return {k[len('train/'):]: v.current() for k, v in hub.log_scalars.items()
-            if k.startswith('train/loss')}
+    losses = {k[len('train/'):]: v.current() for k, v in hub.log_scalars.items()
+              if k.startswith('train/loss')}
+    return losses, runner
+
+
+def predict_once(runner, score_thr: float = 0.0):
+    """Predict two training images with the runner's model and its config's
+    test settings (``score_thr`` lowered so that random weights keep boxes)."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+    model = runner.model
+    for head in (getattr(model, 'roi_head', None), getattr(model, 'bbox_head', None)):
+        if head is not None and 'score_thr' in (head.test_cfg or {}):
+            head.test_cfg['score_thr'] = score_thr
+    ds = runner.train_dataloader.dataset
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate([ds[0], ds[1]]), False)
+        results = model(**data, mode='predict')
+    assert len(results) == 2
+    for r in results:
+        assert r.pred_instances.bboxes.shape[1] == 4
+        assert len(r.pred_instances.scores) == len(r.pred_instances.labels)
+    return results

@@ -4,10 +4,9 @@ import importlib
 import math
 
 import pytest
-import torch
 from mmengine.config import Config
 
-from ..conftest import REPO, few_iters_config, train_few_iters
+from ..conftest import REPO, predict_once, train_few_iters
 
 DC_CONFIGS = sorted((REPO / 'configs/dcloss').glob('*.py'))
 clnms = importlib.import_module('plb_mm.models.layers.cl_balanced_nms')
@@ -38,7 +37,7 @@ def test_dcloss_config_trains_and_predicts(path, synthetic_root, tmp_path, monke
     expected_nms = next((nms_type[p] for p in parts if p in nms_type), 'nms')
     assert cfg.model.test_cfg.nms.type == expected_nms
 
-    losses = train_few_iters(path, synthetic_root, tmp_path, iters=2)
+    losses, runner = train_few_iters(path, synthetic_root, tmp_path, iters=2)
     assert {'loss', 'loss_cls', 'loss_bbox'} <= set(losses)
     assert all(math.isfinite(v) for v in losses.values())
 
@@ -51,18 +50,8 @@ def test_dcloss_config_trains_and_predicts(path, synthetic_root, tmp_path, monke
         return orig(boxes, scores, *a, **kw)
 
     monkeypatch.setattr(importlib.import_module('mmcv.ops.nms'), 'cl_balanced_nms', counting)
-    from mmdet.registry import DATASETS, MODELS
-    from mmengine.dataset import pseudo_collate
-    pred_cfg = few_iters_config(path, synthetic_root, tmp_path)
-    pred_cfg.model.test_cfg.score_thr = 0.0   # random weights: keep every box
-    model = MODELS.build(pred_cfg.model).eval()
-    ds = DATASETS.build(pred_cfg.train_dataloader.dataset)
-    data = model.data_preprocessor(pseudo_collate([ds[0], ds[1]]), False)
-    with torch.no_grad():
-        results = model(**data, mode='predict')
-    assert len(results) == 2
-    for r in results:
-        assert r.pred_instances.bboxes.shape[1] == 4 and len(r.pred_instances.scores) > 0
+    results = predict_once(runner)
+    assert all(len(r.pred_instances.scores) > 0 for r in results)
     if expected_nms == 'cl_balanced_nms':
         assert calls and all(n > 0 for n in calls)
     else:

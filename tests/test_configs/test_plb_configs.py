@@ -1,11 +1,12 @@
 """Every PLB config trains a few iterations on the synthetic cells, with its
-weighters where the config puts them."""
+weighters where the config puts them, and predicts (the generic config test
+leaves this folder to this one)."""
 import math
 
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO, train_few_iters
+from ..conftest import REPO, predict_once, train_few_iters
 
 PLB_CONFIGS = sorted((REPO / 'configs/plb').glob('*.py'))
 POSITIONS = {
@@ -44,6 +45,7 @@ def test_plb_config_places_weighters_and_trains(path, synthetic_root, tmp_path):
         assert [w['type'] for w in ws] == ['PLBWeighter']
         assert ws[0].get('box_source', 'pred') == expected[pos]
     assert cfg.model.rpn_head.loss_bbox == dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)
-    losses = train_few_iters(path, synthetic_root, tmp_path, iters=2)
+    losses, runner = train_few_iters(path, synthetic_root, tmp_path, iters=2)
     assert set(losses) >= {'loss', 'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'}
     assert all(math.isfinite(v) for v in losses.values())
+    assert any(len(r.pred_instances.scores) > 0 for r in predict_once(runner))
