@@ -4,6 +4,7 @@
                                   [--partition P] [--submit] [--wandb] [--dry-run]
     python tools/grid.py collect GRID
     python tools/grid.py status GRID
+    (each takes --seeds S [S ...] to use other seeds than the grid file's)
 
 `run` trains every (variant, seed) in turn into work_dirs/<grid>/<variant>/seed<k>
 (skipping finished runs, resuming interrupted ones, reporting failed ones and
@@ -33,8 +34,11 @@ def main():
     r.add_argument('--quiet', action='store_true', help="do not echo the runs' progress")
     for name in ('collect', 'status'):
         sub.add_parser(name).add_argument('grid')
+    for sp in sub.choices.values():
+        sp.add_argument('--seeds', type=int, nargs='+',
+                        help="these seeds instead of the grid file's")
     args = p.parse_args()
-    spec = load_grid(args.grid)
+    spec = load_grid(args.grid, seeds=args.seeds)
     if args.cmd == 'status':
         for run in spec.runs():
             print(f'{run.label:40s} {run_state(run):12s} {run.work_dir}')

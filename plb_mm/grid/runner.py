@@ -145,7 +145,12 @@ def slurm_script(spec: GridSpec, run: Run, launch: Launch, resume: bool = False)
     per_node = min(launch.gpus, launch.gpus_per_node)
     nodes = math.ceil(launch.gpus / launch.gpus_per_node)
     job = f'{spec.name}-{run.variant.name}-s{run.seed}'
-    cmd = ' '.join(shlex.quote(c) for c in command(spec, run, launch, resume))
+    parts = [shlex.quote(c) for c in command(spec, run, launch, resume)]
+    if run.variant.test_of is not None:
+        # the source run may still be queued: read its checkpoint when the job starts
+        src = spec.work_dir(run.variant.test_of, run.seed)
+        parts[2] = f'"$(cat {shlex.quote(src)}/last_checkpoint)"'
+    cmd = ' '.join(parts)
     return '\n'.join([
         '#!/usr/bin/env bash',
         f'#SBATCH --job-name={job}',
@@ -251,6 +256,7 @@ def _execute(cmd: List[str], run: Run, echo: bool, log) -> int:
                                 bufsize=1)
         for line in proc.stdout:
             f.write(line)
+            f.flush()  # so that `tail -f grid_run.log` follows the run
             if echo and PROGRESS.search(line):
                 log(f'  [{run.label}] {line.rstrip()[-200:]}')
         return proc.wait()

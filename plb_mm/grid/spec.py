@@ -23,7 +23,7 @@ Composition stays in the configs (inheritance); the grid holds no logic.
 """
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -84,8 +84,10 @@ def _find(path: str, grid_file: str) -> Optional[str]:
     return None
 
 
-def load_grid(path: str) -> GridSpec:
-    """Read and check a grid file; errors name the file and the entry."""
+def load_grid(path: str, seeds: Optional[Sequence[int]] = None) -> GridSpec:
+    """Read and check a grid file; errors name the file and the entry.
+    ``seeds`` replaces the file's seeds (e.g. run seed 0 of every variant
+    first, the others later)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'grid file {path} not found')
     cfg = Config.fromfile(path)
@@ -120,9 +122,9 @@ def load_grid(path: str) -> GridSpec:
     if cfg.baseline not in variants:
         raise GridSpecError(f"{where}: baseline '{cfg.baseline}' is not among the variants "
                             f"{list(variants)}")
-    seeds = list(cfg.seeds)
+    seeds = list(cfg.seeds if seeds is None else seeds)
     if not seeds or not all(isinstance(s, int) for s in seeds) or len(set(seeds)) != len(seeds):
-        raise GridSpecError(f'{where}: `seeds` must be distinct integers, got {cfg.seeds}')
+        raise GridSpecError(f'{where}: `seeds` must be distinct integers, got {seeds}')
     metrics = list(cfg.metrics)
     if not metrics:
         raise GridSpecError(f'{where}: `metrics` is empty')

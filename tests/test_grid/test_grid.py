@@ -169,6 +169,12 @@ def test_slurm_mode_prints_sbatch_scripts(tmp_path):
                          f'--cfg-options randomness.seed=3')
     # fewer GPUs than a node: one node, that many tasks
     spec = load_grid(grid)
+    ev = _grid(tmp_path, cfg, dict(base=cfg, ev=dict(config=cfg, test_of='base')), seeds=[3],
+               name='s2')
+    spec2 = load_grid(ev)
+    script2 = slurm_script(spec2, spec2.runs()[1], Launch(mode='slurm', gpus=1, partition='p'))
+    src = spec2.work_dir('base', 3)
+    assert f'tools/test.py {cfg} "$(cat {src}/last_checkpoint)" --work-dir' in script2
     small = slurm_script(spec, spec.runs()[0], Launch(mode='slurm', gpus=2, partition='p'))
     assert '#SBATCH --nodes=1' in small and '#SBATCH --ntasks-per-node=2' in small
 
@@ -200,3 +206,17 @@ def test_bad_grid_files_name_the_entry(tmp_path):
         load_grid(_grid(tmp_path, cfg, dict(base=cfg, t=dict(config=cfg, test_of='zzz'))))
     with pytest.raises(GridSpecError, match='seeds'):
         load_grid(_grid(tmp_path, cfg, dict(base=cfg), seeds=[]))
+
+
+def test_seeds_override(tmp_path):
+    cfg = str(REPO / 'configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py')
+    grid = _grid(tmp_path, cfg, dict(base=cfg, other=cfg), seeds=[0, 1, 2], name='so')
+    assert [r.seed for r in load_grid(grid, seeds=[1]).runs()] == [1, 1]
+    with pytest.raises(GridSpecError, match=r'distinct integers, got \[1, 1\]'):
+        load_grid(grid, seeds=[1, 1])
+    out = run_tool('tools/grid.py', 'status', grid, '--seeds', '2', '5').stdout
+    assert [line.split()[:3] for line in out.splitlines()] == [
+        ['base', 'seed2', 'pending'], ['base', 'seed5', 'pending'],
+        ['other', 'seed2', 'pending'], ['other', 'seed5', 'pending']]
+    out = run_tool('tools/grid.py', 'run', grid, '--dry-run', '--seeds', '1').stdout
+    assert '2 runs (2 variants x 1 seeds)' in out
