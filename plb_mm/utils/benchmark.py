@@ -7,6 +7,7 @@ the machine (clocks, other load) hits all of them alike. Times are of a whole
 step (data preprocessor, forward, loss, backward, optimizer), synchronised on
 CUDA, after warm-up.
 """
+import json
 import os
 import statistics
 import threading
@@ -26,15 +27,22 @@ from .config_edit import set_num_classes
 
 def synthetic_batches(num: int, batch_size: int, scale: Sequence[int],
                       data_root: str = 'data/synthetic_cells/') -> List[dict]:
-    """``num`` collated training batches of the synthetic smears at ``scale``."""
+    """``num`` collated training batches of the synthetic smears at ``scale``
+    (the set at ``data_root``, whatever its generation parameters; the
+    default set is generated there when none is)."""
     import plb_mm  # noqa: F401
     register_all_modules()
+    meta_file = os.path.join(data_root, 'meta.json')
+    synthetic = None
+    if os.path.isfile(meta_file):
+        with open(meta_file) as f:
+            synthetic = json.load(f)
     pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
                 dict(type='Resize', scale=tuple(scale), keep_ratio=False),
                 dict(type='PackDetInputs')]
     ds = DATASETS.build(dict(type='SyntheticCellsDataset', data_root=data_root,
                              ann_file='annotations/train.json', data_prefix=dict(img=''),
-                             pipeline=pipeline))
+                             pipeline=pipeline, synthetic=synthetic))
     return [pseudo_collate([ds[(b * batch_size + i) % len(ds)] for i in range(batch_size)])
             for b in range(num)]
 

@@ -54,6 +54,16 @@ def test_alpha_and_threshold():
         IoUClsAwareAssigner(alpha=1.5)
 
 
+def test_min_iou_floor():
+    # a1 (IoU 0.25) is promoted by its score only while the floor is below 0.25;
+    # a2 (IoU 0.45) stays promotable; a0 (IoU 1) is positive by IoU regardless
+    scores = _scores([0.5, 0.9, 0.8, 0.99])
+    assert _assign(scores).gt_inds.tolist() == [1, 1, 1, 0]
+    assert _assign(scores, min_iou=0.25).gt_inds.tolist() == [1, 1, 1, 0]
+    assert _assign(scores, min_iou=0.3).gt_inds.tolist() == [1, 0, 1, 0]
+    assert _assign(scores, min_iou=0.5).gt_inds.tolist() == [1, 0, -1, 0]
+
+
 def test_without_scores_it_is_max_iou_assigner():
     torch.manual_seed(0)
     xy = torch.rand(300, 2) * 100

@@ -34,6 +34,12 @@ class IoUClsAwareAssigner(MaxIoUAssigner):
     Args:
         alpha (float): weight of the class probability. Default 0.75.
         score_thr (float): threshold on :math:`s`. Default 0.5.
+        min_iou (float): not in the paper (0, the default, is the paper's
+            rule): an anchor becomes positive through :math:`s` only if its
+            IoU with :math:`g` is at least this. The paper's rule can run
+            away when training from scratch on dense cells: anchors that a
+            confident head scores highly become positives, which makes the
+            head more confident there (``docs/decisions.md``).
         Other arguments: as :class:`MaxIoUAssigner` (``pos_iou_thr`` 0.5,
         ``neg_iou_thr`` 0.4 by default here, RetinaNet's).
     """
@@ -42,13 +48,14 @@ class IoUClsAwareAssigner(MaxIoUAssigner):
 
     def __init__(self, pos_iou_thr: float = 0.5, neg_iou_thr: float = 0.4,
                  alpha: float = 0.75, score_thr: float = 0.5, min_pos_iou: float = 0.,
-                 **kwargs):
+                 min_iou: float = 0., **kwargs):
         super().__init__(pos_iou_thr=pos_iou_thr, neg_iou_thr=neg_iou_thr,
                          min_pos_iou=min_pos_iou, **kwargs)
         if not 0 <= alpha <= 1:
             raise ValueError(f'IoUClsAwareAssigner: alpha must be in [0, 1], got {alpha}')
         self.alpha = alpha
         self.score_thr = score_thr
+        self.min_iou = min_iou
         self._scored = None
 
     @torch.no_grad()
@@ -82,7 +89,8 @@ class IoUClsAwareAssigner(MaxIoUAssigner):
         s = self.iou_cls_score(priors, gt_bboxes[g], scores.gather(
             1, gt_labels[g].long()[:, None])[:, 0])
         # Ignored-by-iof priors carry overlap -1 and stay ignored.
-        new_pos = (s >= self.score_thr) & (max_iou > 0) & (result.gt_inds <= 0)
+        new_pos = ((s >= self.score_thr) & (max_iou > 0) & (max_iou >= self.min_iou)
+                   & (result.gt_inds <= 0))
         result.gt_inds[new_pos] = g[new_pos] + 1
         result.labels[new_pos] = gt_labels[g[new_pos]]
         return result
