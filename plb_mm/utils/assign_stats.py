@@ -14,12 +14,12 @@ from .benchmark import build_for_benchmark, synthetic_batches
 BANDS = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2, float('inf')))
 
 
-def _assign(head, cls_scores, gts, metas, with_scores: bool) -> List:
-    feat_sizes = [s.shape[-2:] for s in cls_scores]
-    anchors, valid = head.get_anchors(feat_sizes, metas, device=cls_scores[0].device)
+def _assign(head, anchors, valid, cls_scores, gts, metas, with_scores: bool) -> List:
     head._cls_scores_for_assign = cls_scores if with_scores else None
     try:
-        return head.get_targets(anchors, valid, gts, metas, return_sampling_results=True)[5]
+        # copies of the per-image level lists: some heads concatenate them in place
+        return head.get_targets([list(a) for a in anchors], valid, gts, metas,
+                                return_sampling_results=True)[5]
     finally:
         head._cls_scores_for_assign = None
 
@@ -58,8 +58,10 @@ def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int
             gts = [s.gt_instances for s in data['data_samples']]
             metas = [s.metainfo for s in data['data_samples']]
             cls_scores, _ = head(model.extract_feat(data['inputs']))
-            base = _assign(head, cls_scores, gts, metas, False)
-            scored = _assign(head, cls_scores, gts, metas, True)
+            anchors, valid = head.get_anchors([c.shape[-2:] for c in cls_scores], metas,
+                                              device=cls_scores[0].device)
+            base, scored = (_assign(head, anchors, valid, cls_scores, gts, metas, scores)
+                            for scores in (False, True))
         for r0, r1, gt, meta in zip(base, scored, gts, metas):
             n += 1
             sf = torch.tensor(meta['scale_factor'])
