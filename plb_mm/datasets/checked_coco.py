@@ -1,29 +1,57 @@
 """A COCO-format detection data set that refuses bad input instead of
 silently dropping it."""
+import copy
 import logging
 import os.path as osp
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 
 from mmdet.datasets import CocoDataset
+from mmdet.datasets.api_wrappers import COCO
 from mmdet.registry import DATASETS
+from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from .coco_format import (CocoFormatError, find_coco_problems, image_record_name,
+                          load_coco_json, raise_problems)
+from .image_check import ImageRecord, check_image_files
 
-class CocoFormatError(ValueError):
-    """An annotation file that cannot be trained on as it is."""
+
+class ImageFileError(FileNotFoundError):
+    """Image files of an annotation file that are missing, unreadable or not
+    of the size their records give (a ``FileNotFoundError`` for callers that
+    catch missing files)."""
+
+
+def coco_from_dict(data: dict) -> COCO:
+    """mmdet's ``COCO`` index built from an already loaded file."""
+    coco = COCO()
+    coco.dataset = data
+    coco.createIndex()
+    coco.img_ann_map = coco.imgToAnns
+    coco.cat_img_map = coco.catToImgs
+    return coco
 
 
 @DATASETS.register_module()
 class CheckedCocoDataset(CocoDataset):
     """mmdet's ``CocoDataset`` with its input checked record by record.
 
-    Errors (``CocoFormatError`` or ``FileNotFoundError``), each naming the
-    annotation file and the record:
+    Errors name the annotation file and each bad record (its index in the
+    file's list, its id and the image's file name) and say what is wrong; all
+    problems of one kind are listed in one error:
 
-    - an image file that does not exist (local files only);
-    - a box reaching outside its image by more than ``bbox_tolerance`` pixels;
-    - an annotation whose ``category_id`` is not among the file's categories;
-    - a class in ``metainfo['classes']`` that the file does not define.
+    - ``CocoFormatError``: a file that is not valid JSON (line and column) or
+      not a COCO object; missing ``images`` / ``annotations`` /
+      ``categories``; duplicate image, annotation or category ids (both
+      records named) or category names; an annotation whose ``image_id`` or
+      ``category_id`` names no image or category of the file, or is not an
+      integer; a ``bbox`` that is not four numbers, has a negative side, or
+      reaches outside its image by more than ``bbox_tolerance`` pixels; a
+      missing ``area`` (see :func:`~plb_mm.datasets.coco_format.find_coco_problems`);
+      a class in ``metainfo['classes']`` that the file does not define;
+    - ``ImageFileError`` (a ``FileNotFoundError``): image files that do not
+      exist and, with ``check_images``, files that cannot be read or whose
+      size is not the record's ``width`` x ``height``. Local files only.
 
     Dropped as mmdet drops them, and counted in a warning that names the file
     and the first annotation ids: boxes with zero area or a side under 1 px,
@@ -34,63 +62,98 @@ class CheckedCocoDataset(CocoDataset):
         bbox_tolerance (float): how far (pixels) a box may reach past the image
             border before it is an error; real annotation tools round boxes
             outwards by a fraction of a pixel. Defaults to 1.0.
+        check_images (bool | str, optional): open every image file at
+            start-up (:func:`~plb_mm.datasets.image_check.check_image_files`):
+            ``True`` or ``'header'`` reads headers and file ends (truncated or
+            unreadable files, size mismatches), ``'decode'`` decodes every
+            pixel, ``False`` only checks that the files exist. Files found
+            good are cached by size and modification time, so a second start
+            only stats them. ``None`` (the default) checks headers for
+            training data (``test_mode=False``) and not for test data.
     """
 
-    def __init__(self, *args, bbox_tolerance: float = 1.0, **kwargs):
+    def __init__(self, *args, bbox_tolerance: float = 1.0,
+                 check_images: Optional[Union[bool, str]] = None, **kwargs):
+        if check_images not in (None, True, False, 'header', 'decode'):
+            raise ValueError(f"check_images={check_images!r}: expected None, True, False, "
+                             f"'header' or 'decode'")
         self.bbox_tolerance = bbox_tolerance
+        self.check_images = check_images
         super().__init__(*args, **kwargs)
 
+    @property
+    def image_check_level(self) -> Optional[str]:
+        """``'header'``, ``'decode'`` or None (existence only)."""
+        check = (not self.test_mode) if self.check_images is None else self.check_images
+        if check is True:
+            return 'header'
+        return check or None
+
     def load_data_list(self) -> List[dict]:
+        with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
+            raw = load_coco_json(local_path, name=self.ann_file)
+        raise_problems(self.ann_file, find_coco_problems(
+            raw, bbox_tolerance=self.bbox_tolerance, require_annotations=not self.test_mode))
+        self.coco = coco_from_dict(raw)
+        self._check_classes()
+        # As mmdet's CocoDataset.load_data_list, from the checked file.
+        self.cat_ids = self.coco.get_cat_ids(cat_names=self.metainfo['classes'])
+        self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
+        self.cat_img_map = copy.deepcopy(self.coco.cat_img_map)
         self.dropped: Dict[str, List] = {}  # reason -> annotation ids
-        self._known_cats = None  # set from the file on its first record
-        data_list = super().load_data_list()
+        data_list = []
+        for img_id in self.coco.get_img_ids():
+            raw_img_info = self.coco.load_imgs([img_id])[0]
+            raw_img_info['img_id'] = img_id
+            raw_ann_info = self.coco.load_anns(self.coco.get_ann_ids(img_ids=[img_id]))
+            data_list.append(self.parse_data_info(
+                dict(raw_ann_info=raw_ann_info, raw_img_info=raw_img_info)))
+        del self.coco
         self._report_dropped()
+        self._check_image_files(raw['images'], data_list)
         return data_list
 
-    def _where(self, img_info: dict, ann: dict = None) -> str:
-        where = f"{self.ann_file}: image id {img_info['img_id']} ('{img_info['file_name']}')"
-        if ann is not None:
-            where += f", annotation id {ann.get('id')}"
-        return where
-
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
-        img_info = raw_data_info['raw_img_info']
-        if self._known_cats is None:
-            self._check_classes()
-        img_path = osp.join(self.data_prefix['img'], img_info['file_name'])
-        if self.backend_args is None and not osp.isfile(img_path):
-            raise FileNotFoundError(
-                f'{self._where(img_info)}: image file not found at {img_path}')
-        W, H, tol = img_info['width'], img_info['height'], self.bbox_tolerance
         for ann in raw_data_info['raw_ann_info']:
             if ann.get('ignore', False):
                 continue
-            cat = ann.get('category_id')
-            if cat not in self._known_cats:
-                raise CocoFormatError(
-                    f'{self._where(img_info, ann)}: category_id {cat} is not '
-                    f'among the categories of the file {sorted(self._known_cats)}')
-            x1, y1, w, h = ann['bbox']
-            if w < 1 or h < 1 or ann.get('area', w * h) <= 0:
+            _, _, w, h = ann['bbox']
+            if w < 1 or h < 1 or ann['area'] <= 0:
                 self._drop('zero area or a side under 1 px', ann)
-                continue
-            if x1 < -tol or y1 < -tol or x1 + w > W + tol or y1 + h > H + tol:
-                raise CocoFormatError(
-                    f'{self._where(img_info, ann)}: bbox [x, y, w, h] = '
-                    f'{ann["bbox"]} reaches outside the {W}x{H} image '
-                    f'(tolerance {tol} px)')
-            if cat not in self.cat_ids:
+            elif ann['category_id'] not in self.cat_ids:
                 self._drop('category not in metainfo classes', ann)
         return super().parse_data_info(raw_data_info)
 
     def _check_classes(self) -> None:
-        self._known_cats = set(self.coco.cats)
         names = {c['name'] for c in self.coco.cats.values()}
         missing = [c for c in self.metainfo['classes'] if c not in names]
         if missing:
             raise CocoFormatError(
                 f'{self.ann_file}: classes {missing} of the config are not '
                 f'defined in the file (its categories: {sorted(names)})')
+
+    def _check_image_files(self, images: List[dict], data_list: List[dict]) -> None:
+        level = self.image_check_level
+        if self.backend_args is not None:
+            if level:
+                print_log(f'{self.ann_file}: image check skipped: the images are read '
+                          f'through backend_args {self.backend_args}', logger='current',
+                          level=logging.WARNING)
+            return
+        paths = {info['img_id']: info['img_path'] for info in data_list}
+        records = [ImageRecord(paths[img['id']], img['width'], img['height'],
+                               image_record_name(i, img)) for i, img in enumerate(images)]
+        if level is None:  # existence only, as before
+            problems = [f'{r.where}: image file not found at {r.path}'
+                        for r in records if not osp.isfile(r.path)]
+        else:
+            result = check_image_files(records, level, cache_key=self.ann_file)
+            problems = result.problems
+            if result.checked:
+                print_log(f'{self.ann_file}: image check ({level}): {len(records)} images, '
+                          f'{result.checked} opened, {result.cached} known good from the '
+                          f'cache, {result.seconds:.1f} s', logger='current')
+        raise_problems(self.ann_file, problems, what='bad image file', error=ImageFileError)
 
     def _drop(self, why: str, ann: dict) -> None:
         self.dropped.setdefault(why, []).append(ann.get('id'))

@@ -27,7 +27,7 @@ def _layout(root, images, split='train'):
         (root / d).mkdir(parents=True, exist_ok=True)
     for img_id, xml in images.items():
         (root / 'Annotations' / f'{img_id}.xml').write_text(xml)
-        cv2.imwrite(str(root / 'JPEGImages' / f'{img_id}.jpg'), np.zeros((48, 64, 3), np.uint8))
+        cv2.imwrite(str(root / 'JPEGImages' / f'{img_id}.jpg'), np.zeros((480, 640, 3), np.uint8))
     (root / 'ImageSets/Main' / f'{split}.txt').write_text('\n'.join(images) + '\n')
     return root
 
