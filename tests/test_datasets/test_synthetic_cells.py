@@ -6,7 +6,6 @@ from pycocotools.coco import COCO
 
 from plb_mm.datasets import (SyntheticCellsDataset, ensure_synthetic_cells,
                              generate_synthetic_cells)
-from plb_mm.datasets.synthetic_cells import _rng, draw_smear
 
 from ..conftest import TINY_SYNTHETIC, run_tool
 
@@ -29,12 +28,32 @@ def test_deterministic_for_a_seed(tmp_path):
     assert a.endswith('a') and c.endswith('c')
 
 
-def test_larger_set_starts_with_the_same_images():
-    img1, objs1 = draw_smear(_rng(0, 'train', 2))
-    img2, objs2 = draw_smear(_rng(0, 'train', 2))
-    img3, _ = draw_smear(_rng(0, 'val', 2))
-    assert np.array_equal(img1, img2) and objs1 == objs2
-    assert not np.array_equal(img1, img3)
+def _per_image(root, split):
+    """{file_name: (image record, [annotations without their ids])}"""
+    data = json.loads((root / 'annotations' / f'{split}.json').read_text())
+    anns = {}
+    for a in data['annotations']:
+        anns.setdefault(a['image_id'], []).append({k: v for k, v in a.items() if k != 'id'})
+    return {img['file_name']: (img, anns.get(img['id'], [])) for img in data['images']}
+
+
+def test_larger_set_starts_with_the_same_images(tmp_path):
+    small = tmp_path / 'small'
+    large = tmp_path / 'large'
+    generate_synthetic_cells(str(small), num_train=2, num_val=1, seed=4, img_size=128, verbose=False)
+    generate_synthetic_cells(str(large), num_train=4, num_val=2, seed=4, img_size=128, verbose=False)
+    for split, n in (('train', 2), ('val', 1)):
+        have, more = _per_image(small, split), _per_image(large, split)
+        assert len(have) == n and len(more) == 2 * n
+        for name, record in have.items():
+            assert more[name] == record and record[1]                # same boxes
+            assert (small / name).read_bytes() == (large / name).read_bytes()
+        # the images the larger set adds are new drawings, not copies
+        extra = sorted(set(more) - set(have))
+        assert all((large / e).read_bytes() != (large / name).read_bytes()
+                   for e in extra for name in have)
+    # train and val draw from different streams
+    assert (large / 'train/000000.jpg').read_bytes() != (large / 'val/000000.jpg').read_bytes()
 
 
 def test_valid_coco_with_all_size_bands(synthetic_root):
@@ -79,6 +98,10 @@ def test_dataset_generates_on_first_use(tmp_path):
     info = ds.get_data_info(0)
     assert info['img_path'].startswith(str(root)) and len(info['instances']) > 0
     assert ds.metainfo['classes'] == ('RBC', 'WBC', 'Platelet')
+    train = SyntheticCellsDataset(
+        data_root=str(root), ann_file='annotations/train.json', data_prefix=dict(img=''),
+        synthetic=dict(num_train=1, num_val=2, seed=3), pipeline=[])
+    assert train.image_check_level == 'header' and len(train) == 1  # its JPEGs pass the check
 
 
 def test_cli(tmp_path):
