@@ -11,7 +11,7 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from .coco_format import (CocoFormatError, find_coco_problems, image_record_name,
+from .coco_format import (find_class_problems, find_coco_problems, image_record_name,
                           load_coco_json, raise_problems)
 from .image_check import ImageRecord, check_image_files
 
@@ -48,7 +48,9 @@ class CheckedCocoDataset(CocoDataset):
       integer; a ``bbox`` that is not four numbers, has a negative side, or
       reaches outside its image by more than ``bbox_tolerance`` pixels; a
       missing ``area`` (see :func:`~plb_mm.datasets.coco_format.find_coco_problems`);
-      a class in ``metainfo['classes']`` that the file does not define;
+      a class in ``metainfo['classes']`` that the file does not define, or
+      classes listed in another order than the file's categories (mmdet
+      numbers labels in the file's order, so names would be swapped);
     - ``ImageFileError`` (a ``FileNotFoundError``): image files that do not
       exist and, with ``check_images``, files that cannot be read or whose
       size is not the record's ``width`` x ``height``. Local files only.
@@ -125,12 +127,8 @@ class CheckedCocoDataset(CocoDataset):
         return super().parse_data_info(raw_data_info)
 
     def _check_classes(self) -> None:
-        names = {c['name'] for c in self.coco.cats.values()}
-        missing = [c for c in self.metainfo['classes'] if c not in names]
-        if missing:
-            raise CocoFormatError(
-                f'{self.ann_file}: classes {missing} of the config are not '
-                f'defined in the file (its categories: {sorted(names)})')
+        raise_problems(self.ann_file, find_class_problems(
+            self.coco.dataset['categories'], self.metainfo['classes']))
 
     def _check_image_files(self, images: List[dict], data_list: List[dict]) -> None:
         level = self.image_check_level

@@ -16,7 +16,8 @@ import os
 from typing import Any, Dict, List, Optional, Sequence
 
 __all__ = [
-    'CocoFormatError', 'load_coco_json', 'find_coco_problems', 'raise_problems',
+    'CocoFormatError', 'load_coco_json', 'find_coco_problems', 'find_class_problems',
+    'raise_problems',
     'image_record_name', 'ann_record_name'
 ]
 
@@ -284,6 +285,27 @@ def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1
         problems.append(f'annotations{shown}{more}: image_id {img_id} is not the id of any '
                         f'image in the file{count}')
     return problems
+
+
+def find_class_problems(categories: List[dict], classes: Sequence[str]) -> List[str]:
+    """Problems between a config's ``classes`` and a checked file's
+    ``categories``: classes the file does not define, and classes listed in
+    another order than the file's. mmdet numbers the labels in the file's
+    order (``COCO.get_cat_ids``), so with another order every class name of
+    the config (per-class AP, visualisation, predictions' names) would belong
+    to another class."""
+    names = [c['name'] for c in categories]
+    missing = [c for c in classes if c not in names]
+    if missing:
+        return [f'classes {missing} of the config are not defined in the file (its '
+                f'categories: {sorted(names)})']
+    in_file_order = [n for n in names if n in classes]
+    if in_file_order != list(classes):
+        return [f'the classes of the config {tuple(classes)} are in another order than '
+                f'the categories of the file {tuple(in_file_order)}; mmdet numbers labels '
+                f"in the file's order, so the config's class names would be attached to "
+                f"the wrong classes: list them in the file's order"]
+    return []
 
 
 def raise_problems(name: str, problems: Sequence[str], what: str = 'problem',

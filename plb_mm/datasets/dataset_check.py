@@ -6,8 +6,8 @@ import os.path as osp
 from collections import Counter
 from typing import List, NamedTuple, Optional, Sequence
 
-from .coco_format import (CocoFormatError, _hashable, find_coco_problems,
-                          image_record_name, load_coco_json)
+from .coco_format import (CocoFormatError, _hashable, find_class_problems,
+                          find_coco_problems, image_record_name, load_coco_json)
 from .image_check import ImageRecord, check_image_files
 
 __all__ = ['DatasetReport', 'check_coco_dataset', 'check_config_datasets']
@@ -17,6 +17,7 @@ class DatasetReport(NamedTuple):
     name: str              # what was checked (split and annotation file)
     summary: List[str]     # counts, one line each
     problems: List[str]    # every problem, one line each, naming the file
+    skipped: Optional[str] = None  # why it was not checked
 
     @property
     def ok(self) -> bool:
@@ -24,7 +25,9 @@ class DatasetReport(NamedTuple):
 
     def format(self) -> str:
         lines = [f'== {self.name}', *self.summary]
-        if self.problems:
+        if self.skipped:
+            lines.append(f'not checked: {self.skipped}')
+        elif self.problems:
             lines.append(f'{len(self.problems)} problem(s):')
             lines += [f'  {p}' for p in self.problems]
         else:
@@ -63,11 +66,9 @@ def check_coco_dataset(ann_file: str, img_dir: str, classes: Optional[Sequence[s
     anns = data.get('annotations') if isinstance(data.get('annotations'), list) else []
     cats = data.get('categories') if isinstance(data.get('categories'), list) else []
     cat_names = {_hashable(c.get('id')): c.get('name') for c in cats if isinstance(c, dict)}
-    if classes is not None:
-        missing = [c for c in classes if c not in cat_names.values()]
-        if missing:
-            problems.append(f'{ann_file}: classes {missing} of the config are not defined '
-                            f'in the file (its categories: {sorted(map(str, cat_names.values()))})')
+    cats_ok = all(isinstance(c, dict) and isinstance(c.get('name'), str) for c in cats)
+    if classes is not None and cats_ok:
+        problems += [f'{ann_file}: {p}' for p in find_class_problems(cats, classes)]
     per_cat = Counter(_hashable(a.get('category_id')) for a in anns if isinstance(a, dict))
     with_anns = {_hashable(a.get('image_id')) for a in anns if isinstance(a, dict)}
     small = sum(1 for a in anns if isinstance(a, dict) and isinstance(a.get('bbox'), list)
@@ -81,10 +82,11 @@ def check_coco_dataset(ann_file: str, img_dir: str, classes: Optional[Sequence[s
                                      for c in cat_names)]
     if small:
         summary.append(f'{small} box(es) with a side under 1 px: training drops them')
-    records = [ImageRecord(osp.join(img_dir, img['file_name']),
-                           img.get('width') if isinstance(img.get('width'), (int, float)) else None,
-                           img.get('height') if isinstance(img.get('height'), (int, float)) else None,
-                           image_record_name(i, img))
+    def number(v):
+        return v if isinstance(v, (int, float)) else None
+
+    records = [ImageRecord(osp.join(img_dir, img['file_name']), number(img.get('width')),
+                           number(img.get('height')), image_record_name(i, img))
                for i, img in enumerate(images)
                if isinstance(img, dict) and isinstance(img.get('file_name'), str)]
     if level is None:
@@ -116,12 +118,14 @@ def check_config_datasets(config: str, splits: Sequence[str] = ('train', 'val', 
     """One report per COCO-format data set in the config's
     ``{split}_dataloader``s (a data set shared by two splits once).
 
-    Data sets that are not COCO-format (e.g. mmdet's ``VOCDataset``) get a
-    report that says they were skipped."""
+    Data sets that are not COCO-format (e.g. mmdet's ``VOCDataset``) and
+    synthetic data sets not generated yet get a report that says so."""
+    from mmdet.datasets import CocoDataset
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
-    from mmdet.datasets import CocoDataset
+
+    from .synthetic_cells import SyntheticCellsDataset
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     reports, seen = [], set()
@@ -140,13 +144,18 @@ def check_config_datasets(config: str, splits: Sequence[str] = ('train', 'val', 
             if data_root and not osp.isabs(img_dir):
                 img_dir = osp.join(data_root, img_dir)
             title = f'{where} ({ds.get("type")}): {ann_file}'
-            if cls is None or not issubclass(cls, CocoDataset):
-                reports.append(DatasetReport(title, ['skipped: not a COCO-format data set'], []))
-                continue
             if (ann_file, img_dir) in seen:
                 continue
             seen.add((ann_file, img_dir))
+            if cls is None or not issubclass(cls, CocoDataset):
+                reports.append(DatasetReport(title, [], [], 'not a COCO-format data set'))
+                continue
             classes = (ds.get('metainfo') or {}).get('classes') or cls.METAINFO['classes']
+            if not osp.exists(ann_file) and issubclass(cls, SyntheticCellsDataset):
+                reports.append(DatasetReport(title, [], [], (
+                    'not generated yet; SyntheticCellsDataset generates it on first use '
+                    '(or run tools/misc/gen_synthetic_cells.py)')))
+                continue
             reports.append(check_coco_dataset(
                 ann_file, img_dir, classes=classes, level=level,
                 bbox_tolerance=ds.get('bbox_tolerance', 1.0),

@@ -8,8 +8,12 @@ Two depths:
   orientation) and the file's end is checked for the format's end marker
   (JPEG ``FF D9``, PNG ``IEND``), which finds truncated files, files that are
   not images, and size mismatches, reading a few kilobytes per file;
-- ``'decode'``: every pixel is decoded as well, which also finds damage in the
-  middle of a file, at the cost of a full read and decode.
+- ``'decode'``: the file is also decoded as the training loader decodes it
+  (cv2, colour, EXIF orientation applied) and PNG chunk checksums are
+  verified, which finds damage inside a file that the decoders report, at
+  the cost of a full read and decode. Damage inside a JPEG that libjpeg only
+  warns about (it fills the rest grey, and so does the loader) passes both
+  levels unless the file has lost its end.
 
 Files found good are cached by path, size and modification time in a JSON file
 under :func:`default_cache_dir`, so a second check of an unchanged data set
@@ -125,8 +129,9 @@ def _open_image(path: str, level: str) -> Tuple[Optional[Tuple[int, int]], Optio
                 orientation = im.getexif().get(0x0112, 1)
             except Exception:  # a broken EXIF block does not stop cv2
                 orientation = 1
-            if level == 'decode':
-                im.load()
+        if level == 'decode':
+            with Image.open(path) as im:
+                im.verify()  # PNG: the CRC of every chunk
     except UnidentifiedImageError:
         return None, 'not an image PIL can identify (empty, corrupt or another format)'
     except (OSError, SyntaxError, ValueError) as e:  # PIL raises SyntaxError for bad PNGs
@@ -136,6 +141,13 @@ def _open_image(path: str, level: str) -> Tuple[Optional[Tuple[int, int]], Optio
         return None, bad_tail
     if orientation in (5, 6, 7, 8):
         w, h = h, w
+    if level == 'decode':
+        import cv2
+        import numpy as np
+        img = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            return None, 'cannot be decoded (cv2, as the training loader reads it)'
+        w, h = img.shape[1], img.shape[0]
     return (w, h), None
 
 

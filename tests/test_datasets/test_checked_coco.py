@@ -284,3 +284,13 @@ def test_unwritable_or_corrupt_image_check_cache_is_ignored(tmp_path, monkeypatc
     cache_file.write_text('{"version": 1, "files": [')                 # cut off
     assert len(_build(ann_file)) == 1
     assert json.loads(cache_file.read_text())['version'] == 1          # rewritten
+
+
+def test_classes_in_another_order_than_the_file(tmp_path):
+    # mmdet would label the RBC box 0, and classes[0] is 'WBC'
+    with pytest.raises(CocoFormatError, match=r"ann\.json: the classes of the config \('WBC', 'RBC'\) are "
+                       r"in another order than the categories of the file \('RBC', 'WBC'\)"):
+        _build(_write(tmp_path, [_ann(1, [0, 0, 10, 10])]), classes=('WBC', 'RBC'))
+    cats = [dict(id=5, name='WBC'), dict(id=2, name='Platelet'), dict(id=1, name='RBC')]
+    ds = _build(_write(tmp_path, [_ann(1, [0, 0, 10, 10])], cats=cats), classes=('WBC', 'RBC'))
+    assert ds.get_data_info(0)['instances'][0]['bbox_label'] == 1   # RBC, as the config says
