@@ -1,14 +1,25 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The start-up image check caches its results; keep the tests' cache (and
+# that of the tools they start) out of the user's home.
+os.environ.setdefault('PLB_MM_CACHE_DIR', tempfile.mkdtemp(prefix='plb_mm_test_cache_'))
 QUICKSTART = REPO / 'configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py'
 # A tiny synthetic data set shared by the tests that train.
 TINY_SYNTHETIC = dict(num_train=8, num_val=4, seed=0, img_size=320)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_checkpoint_trust(monkeypatch):
+    """``setup_*_cfg`` sets PLB_TRUST_CHECKPOINT for its process (and the
+    children it starts); each test starts with it off and leaves no trace."""
+    monkeypatch.setenv('PLB_TRUST_CHECKPOINT', '0')
 
 
 @pytest.fixture(scope='session')

@@ -10,6 +10,20 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 
+# What plb_mm runs rely on, declared here so that mmdet's own tools/train.py
+# gives the same run (a child config that sets `custom_hooks` replaces this
+# list: keep these three in it):
+# - WeightsOnlyCheckpointHook: checkpoints that torch.load(weights_only=True) reads;
+# - RunMetricsHook: <work_dir>/metrics.json (final metrics, status), and the
+#   final validation when a resumed run lacks it;
+# - DivergenceHook: a non-finite (or > 1e6) loss stops the run, naming the
+#   iteration and the loss terms; no checkpoint with non-finite weights is saved.
+custom_hooks = [
+    dict(type='WeightsOnlyCheckpointHook'),
+    dict(type='RunMetricsHook'),
+    dict(type='DivergenceHook'),
+]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

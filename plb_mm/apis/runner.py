@@ -1,19 +1,25 @@
 """What tools/train.py and tools/test.py do, as functions (the tools only parse
 arguments)."""
+import contextlib
+import os
 import os.path as osp
+import warnings
 from typing import Dict, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import get_rank
+from mmengine.dist import get_rank, is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..engine import set_checkpoint_trust
+from ..engine import (WorkDirLock, check_checkpoint_fits, find_resumable_checkpoint,
+                      set_checkpoint_trust, update_run_metrics)
 from ..utils import add_wandb_backend, check_config_types, setup_distributed
 
-# Hooks every plb_mm run gets (see their docstrings).
-RUN_HOOKS = ('WeightsOnlyCheckpointHook', 'RunMetricsHook')
+# The hooks a plb_mm run relies on; configs declare them in `custom_hooks`
+# (configs/_base_/default_runtime.py), so mmdet's own tools/train.py gives the
+# same run.
+RUN_HOOKS = ('WeightsOnlyCheckpointHook', 'RunMetricsHook', 'DivergenceHook')
 
 
 def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
@@ -28,11 +34,18 @@ def _default_work_dir(cfg: Config) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(cfg.filename))[0])
 
 
-def _add_run_hooks(cfg: Config) -> None:
-    hooks = list(cfg.get('custom_hooks') or [])
-    have = {h.get('type') for h in hooks}
-    hooks += [dict(type=t) for t in RUN_HOOKS if t not in have]
-    cfg.custom_hooks = hooks
+def _check_run_hooks(cfg: Config) -> None:
+    """Warn when a config lacks the hooks of :data:`RUN_HOOKS` (a config that
+    sets its own ``custom_hooks`` list replaces the base's)."""
+    have = {str(h.get('type', '')).split('.')[-1] for h in cfg.get('custom_hooks') or []}
+    missing = [t for t in RUN_HOOKS if t not in have]
+    if missing:
+        warnings.warn(
+            f'{cfg.filename}: custom_hooks lacks {missing} (declared in '
+            f'configs/_base_/default_runtime.py; a config that sets custom_hooks replaces '
+            f"the base's list, so list them too): without them checkpoints need "
+            f'--trust-checkpoint to load, metrics.json is not written and divergence is not '
+            f'detected')
 
 
 def setup_train_cfg(cfg: Config, work_dir: Optional[str] = None,
@@ -66,13 +79,14 @@ def setup_train_cfg(cfg: Config, work_dir: Optional[str] = None,
                                f'auto_scale_lr = dict(base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # the newest intact checkpoint (damaged ones are skipped with a warning)
+        cfg.resume, cfg.load_from = True, find_resumable_checkpoint(cfg.work_dir)
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
     if wandb or cfg.get('wandb'):
         add_wandb_backend(cfg, **(wandb if isinstance(wandb, dict) else {}))
     set_checkpoint_trust(trust_checkpoint)
-    _add_run_hooks(cfg)
+    _check_run_hooks(cfg)
     setup_distributed(cfg, launcher)
     return cfg
 
@@ -96,11 +110,31 @@ def format_metrics(metrics: Dict[str, float], prefix: str = 'coco/bbox_') -> str
     return '\n'.join([head, sep, row])
 
 
+def _launch_rank() -> int:
+    """This process's global rank from the launcher's environment (before
+    the process group exists)."""
+    return int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0)))
+
+
 def train(cfg: Config) -> Dict[str, float]:
     """Train (and validate) the run described by ``cfg``; returns the metrics
-    of the last validation (empty when the schedule has none)."""
-    runner = build_runner(cfg)
-    runner.train()
+    of the last validation (empty when the schedule has none).
+
+    The work dir is locked for the run (:class:`~plb_mm.engine.WorkDirLock`,
+    held by rank 0): a second training there is refused. A run that raises is
+    marked ``failed`` in ``metrics.json`` with the error.
+    """
+    lock = WorkDirLock(cfg.work_dir) if _launch_rank() == 0 else contextlib.nullcontext()
+    with lock:
+        runner = build_runner(cfg)
+        try:
+            runner.train()
+        except BaseException as e:
+            if is_main_process():
+                reason = 'interrupted' if isinstance(e, KeyboardInterrupt) else 'failed'
+                update_run_metrics(cfg.work_dir, status=reason,
+                                   error=f'{type(e).__name__}: {e}'[:2000])
+            raise
     from ..engine import read_run_metrics
     metrics = (read_run_metrics(cfg.work_dir) or {}).get('val', {})
     if get_rank() == 0 and metrics:
@@ -119,13 +153,17 @@ def setup_test_cfg(cfg: Config, checkpoint: str, work_dir: Optional[str] = None,
             cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=out))
     set_checkpoint_trust(trust_checkpoint)
-    _add_run_hooks(cfg)
+    _check_run_hooks(cfg)
     setup_distributed(cfg, launcher)
     return cfg
 
 
 def test(cfg: Config) -> Dict[str, float]:
+    """Evaluate ``cfg.load_from`` on the config's test set. A checkpoint whose
+    weights do not fit the config's model (another class count, another
+    architecture) is an error before inference starts."""
     runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, cfg.load_from, config=cfg.filename)
     metrics = runner.test()
     if get_rank() == 0 and metrics:
         print(f'\nTest of {cfg.load_from}:\n{format_metrics(metrics)}\n', flush=True)

@@ -1,10 +1,18 @@
-from .checkpoint import (checkpoint_trusted, load_from_local, set_checkpoint_trust,
-                         trusted_checkpoints)
-from .hooks import (METRICS_FILE, RunMetricsHook, WeightsOnlyCheckpointHook,
-                    from_weights_only, read_run_metrics, to_weights_only)
+from .checkpoint import (AtomicLocalBackend, CheckpointCorruptError, CheckpointMismatchError,
+                         check_checkpoint_fits, checkpoint_problem,
+                         checkpoint_trusted, find_resumable_checkpoint, load_from_local,
+                         set_checkpoint_trust, trusted_checkpoints)
+from .hooks import (METRICS_FILE, DivergenceHook, RunMetricsHook, TrainingDivergedError,
+                    WeightsOnlyCheckpointHook, from_weights_only, read_run_metrics,
+                    to_weights_only, update_run_metrics)
+from .work_dir_lock import WorkDirBusyError, WorkDirLock, work_dir_holder
 
 __all__ = [
     'checkpoint_trusted', 'load_from_local', 'set_checkpoint_trust',
-    'trusted_checkpoints', 'WeightsOnlyCheckpointHook', 'to_weights_only',
-    'from_weights_only', 'RunMetricsHook', 'read_run_metrics', 'METRICS_FILE'
+    'trusted_checkpoints', 'AtomicLocalBackend', 'CheckpointCorruptError',
+    'checkpoint_problem', 'find_resumable_checkpoint', 'CheckpointMismatchError',
+    'check_checkpoint_fits', 'WeightsOnlyCheckpointHook',
+    'to_weights_only', 'from_weights_only', 'RunMetricsHook', 'read_run_metrics',
+    'update_run_metrics', 'METRICS_FILE', 'DivergenceHook', 'TrainingDivergedError',
+    'WorkDirLock', 'WorkDirBusyError', 'work_dir_holder'
 ]

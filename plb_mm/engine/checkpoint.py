@@ -16,13 +16,29 @@ plb_mm keeps the safe loader and fixes the files instead:
   checkpoint from stock mmengine, say). Opting in (``--trust-checkpoint``, or
   ``PLB_TRUST_CHECKPOINT=1``) loads with ``weights_only=False``: do it only for
   files you trust.
+
+It also makes checkpoints survive crashes:
+
+- local files are written atomically (:class:`AtomicLocalBackend`: a
+  temporary file in the same folder, then a rename), so the file a
+  ``last_checkpoint`` pointer names is never half-written;
+- a file that cannot be read (truncated, corrupt) is an error naming it, and
+  :func:`find_resumable_checkpoint` (used by ``--resume``) skips such files
+  with a warning and resumes from the newest one that is intact.
 """
+import glob
 import os
 import os.path as osp
 import pickle
+import re
+import warnings
+import zipfile
 from contextlib import contextmanager
+from typing import List, Optional, Tuple
 
+import mmengine
 import torch
+from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV = 'PLB_TRUST_CHECKPOINT'
@@ -59,6 +75,10 @@ def load_from_local(filename, map_location):
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     trusted = checkpoint_trusted()
+    problem = checkpoint_problem(filename)
+    if problem:
+        raise CheckpointCorruptError(f'{filename}: cannot be read as a checkpoint ({problem}); '
+                                     f'it may have been cut short by a crash during saving')
     try:
         return torch.load(filename, map_location=map_location, weights_only=not trusted)
     except pickle.UnpicklingError as e:
@@ -68,3 +88,129 @@ def load_from_local(filename, map_location):
             f'trust the file, load it with `--trust-checkpoint` (tools/train.py, '
             f'tools/test.py) or {TRUST_ENV}=1; this runs pickled code from the file.\n'
             f'torch said: {str(e).splitlines()[-1] if str(e) else e}') from e
+
+
+class CheckpointCorruptError(RuntimeError):
+    """A checkpoint file that is truncated or otherwise unreadable."""
+
+
+def checkpoint_problem(filename: str) -> Optional[str]:
+    """Why ``filename`` is not an intact torch checkpoint, or None.
+
+    torch saves zip archives: their central directory sits at the end of the
+    file, so a file cut short by a crash is not a valid zip, and ``testzip``
+    checks every member's CRC. Legacy (non-zip) files are not checked here.
+    """
+    try:
+        with open(filename, 'rb') as f:
+            head = f.read(4)
+    except OSError as e:
+        return str(e)
+    if not head:
+        return 'the file is empty'
+    if head != b'PK\x03\x04':
+        return None  # legacy torch format: torch.load will tell
+    try:
+        with zipfile.ZipFile(filename) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        return f'not a complete zip archive: {e}'
+    return f'member {bad} fails its CRC check' if bad else None
+
+
+def _iteration_of(path: str) -> Tuple[int, float]:
+    m = re.search(r'(?:epoch|iter)_(\d+)\.pth$', osp.basename(path))
+    return (int(m.group(1)) if m else -1, osp.getmtime(path))
+
+
+def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest intact checkpoint of ``work_dir`` (None when it has none).
+
+    Candidates: the file named by mmengine's ``last_checkpoint`` pointer, then
+    ``epoch_*.pth`` / ``iter_*.pth`` from the newest down. A candidate that
+    :func:`checkpoint_problem` rejects is skipped with a warning naming it.
+    """
+    candidates: List[str] = []
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            last = f.read().strip()
+        if last and osp.isfile(last):
+            candidates.append(last)
+    found = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
+        osp.join(work_dir, 'iter_*.pth'))
+    candidates += [p for p in sorted(found, key=_iteration_of, reverse=True)
+                   if not any(osp.samefile(p, c) for c in candidates)]
+    for path in candidates:
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return path
+        warnings.warn(f'{path}: skipped for --resume, the file is damaged ({problem}); '
+                      f'trying the previous checkpoint')
+    return None
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend, with writes that are atomic: the bytes
+    go to a temporary file in the target's folder, which is then renamed over
+    the target. A crash during a save leaves the previous file intact."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        filepath = str(filepath)
+        mmengine.mkdir_or_exist(osp.dirname(filepath) or '.')
+        tmp = f'{filepath}.{os.getpid()}.tmp'
+        try:
+            with open(tmp, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        finally:
+            if osp.exists(tmp):
+                os.remove(tmp)
+
+
+register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose weights do not fit the model of the config."""
+
+
+def check_checkpoint_fits(model: torch.nn.Module, filename: Optional[str],
+                          config: Optional[str] = None) -> None:
+    """Raise :class:`CheckpointMismatchError` when ``filename``'s weights do
+    not fit ``model``: a tensor of another shape (typically the classifier of
+    a checkpoint trained with another number of classes) or model weights the
+    checkpoint lacks (another architecture). mmengine would only warn and
+    evaluate a partly random model (all-zero AP), or fail deep in the metric.
+    Extra checkpoint entries are accepted (mmengine warns about them).
+    """
+    if not filename:
+        return
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner.checkpoint import _load_checkpoint
+    model = model.module if is_model_wrapper(model) else model
+    ckpt = _load_checkpoint(filename, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    own = model.state_dict()
+    shape = [(k, tuple(state[k].shape), tuple(v.shape)) for k, v in own.items()
+             if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
+    missing = [k for k in own if k not in state]
+    if not shape and not missing:
+        return
+    where = f' of {config}' if config else ''
+    lines = [f'{filename}: the checkpoint does not fit the model{where}:']
+    lines += [f'  {k}: {c} in the checkpoint, {m} in the model' for k, c, m in shape[:8]]
+    if len(shape) > 8:
+        lines.append(f'  ... and {len(shape) - 8} more tensors of other shapes')
+    if missing:
+        lines.append(f'  {len(missing)} model weights are not in the checkpoint, e.g. '
+                     f'{", ".join(missing[:5])}')
+    if any(k.endswith(('fc_cls.weight', 'conv_cls.weight', 'retina_cls.weight',
+                       'atss_cls.weight', 'rpn_cls.weight')) for k, _, _ in shape):
+        lines.append('  (a classifier of another size: the checkpoint was trained with '
+                     'another number of classes than the config\'s)')
+    lines.append('  Evaluate it with the config it was trained with.')
+    raise CheckpointMismatchError('\n'.join(lines))

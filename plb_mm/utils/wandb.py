@@ -16,7 +16,8 @@ def wandb_has_key() -> bool:
 def add_wandb_backend(cfg: Config, project: Optional[str] = None,
                       group: Optional[str] = None, name: Optional[str] = None,
                       tags: Sequence[str] = (), config: Optional[dict] = None) -> dict:
-    """Add mmengine's ``WandbVisBackend`` to ``cfg.visualizer``.
+    """Add a W&B backend (:class:`~plb_mm.visualization.FailSafeWandbVisBackend`,
+    mmengine's ``WandbVisBackend`` that never stops training) to ``cfg.visualizer``.
 
     The run logs to ``project`` (default ``cfg.wandb.project`` or ``plb_mm``);
     it is offline (``mode='offline'``) unless a key is available or
@@ -39,8 +40,9 @@ def add_wandb_backend(cfg: Config, project: Optional[str] = None,
     if not os.environ.get('WANDB_MODE') and not wandb_has_key():
         init_kwargs['mode'] = 'offline'
     init_kwargs = {k: v for k, v in init_kwargs.items() if v not in (None, [], {})}
-    backend = dict(type='WandbVisBackend', init_kwargs=init_kwargs)
+    backend = dict(type='FailSafeWandbVisBackend', init_kwargs=init_kwargs)
     vis = cfg.setdefault('visualizer', dict(type='DetLocalVisualizer', name='visualizer'))
-    backends = [b for b in vis.get('vis_backends', []) if b.get('type') != 'WandbVisBackend']
+    backends = [b for b in vis.get('vis_backends', [])
+                if b.get('type') not in ('WandbVisBackend', 'FailSafeWandbVisBackend')]
     vis['vis_backends'] = backends + [backend]
     return backend

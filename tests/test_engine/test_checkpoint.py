@@ -59,3 +59,100 @@ def test_stock_checkpoint_needs_trust_and_plb_checkpoint_does_not(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _load_checkpoint(str(tmp_path / 'nope.pth'), map_location='cpu')
+
+
+def _truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
+def test_truncated_checkpoint_is_named(tmp_path):
+    from plb_mm.engine import CheckpointCorruptError
+    path = tmp_path / 'epoch_3.pth'
+    torch.save(dict(state_dict={'w': torch.ones(1000)}), path)
+    _truncate(path)
+    with pytest.raises(CheckpointCorruptError, match=r'epoch_3\.pth: cannot be read as a '
+                                                     r'checkpoint \(not a complete zip archive'):
+        _load_checkpoint(str(path), map_location='cpu')
+    path.write_bytes(b'')
+    with pytest.raises(CheckpointCorruptError, match=r'epoch_3\.pth: .*the file is empty'):
+        _load_checkpoint(str(path), map_location='cpu')
+
+
+def test_resume_skips_damaged_checkpoints(tmp_path):
+    from mmengine.config import Config
+
+    from plb_mm.apis import setup_train_cfg
+    from plb_mm.engine import find_resumable_checkpoint
+
+    from ..conftest import QUICKSTART
+    for i in (1, 2, 3):
+        torch.save(dict(meta=dict(epoch=i)), tmp_path / f'epoch_{i}.pth')
+    _truncate(tmp_path / 'epoch_3.pth')
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    with pytest.warns(UserWarning) as record:
+        assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
+    texts = [str(w.message) for w in record]
+    assert any('epoch_3.pth: skipped for --resume, the file is damaged' in t for t in texts)
+    assert any('epoch_2.pth: skipped for --resume' in t for t in texts)
+    with pytest.warns(UserWarning):
+        cfg = setup_train_cfg(Config.fromfile(str(QUICKSTART)), work_dir=str(tmp_path),
+                              resume='auto')
+    assert cfg.resume is True and cfg.load_from == str(tmp_path / 'epoch_1.pth')
+    assert find_resumable_checkpoint(str(tmp_path / 'empty')) is None
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    """mmengine's save_checkpoint goes through the local file backend, which
+    writes a temporary file and renames it: a crash mid-write leaves the old
+    file whole and no temporary behind."""
+    import os
+
+    from mmengine.fileio import get_file_backend
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from plb_mm.engine import AtomicLocalBackend
+    path = tmp_path / 'epoch_1.pth'
+    assert isinstance(get_file_backend(str(path)), AtomicLocalBackend)
+    save_checkpoint(dict(meta=dict(epoch=1)), str(path))
+    assert _load_checkpoint(str(path), map_location='cpu')['meta']['epoch'] == 1
+
+    def crash(src, dst):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'replace', crash)
+    with pytest.raises(OSError, match='disk full'):
+        save_checkpoint(dict(meta=dict(epoch=2)), str(path))
+    monkeypatch.undo()
+    assert _load_checkpoint(str(path), map_location='cpu')['meta']['epoch'] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']
+
+
+def test_checkpoint_of_another_class_count_is_refused(tmp_path):
+    from mmengine.config import Config
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    from plb_mm.engine import CheckpointMismatchError, check_checkpoint_fits
+    from plb_mm.utils import set_num_classes
+
+    from ..conftest import QUICKSTART
+    register_all_modules()
+    cfg = Config.fromfile(str(QUICKSTART))
+    model3 = MODELS.build(cfg.model)
+    path = tmp_path / 'three.pth'
+    torch.save(dict(state_dict=model3.state_dict()), path)
+    check_checkpoint_fits(model3, str(path))  # its own checkpoint fits
+    set_num_classes(cfg.model, 5)
+    model5 = MODELS.build(cfg.model)
+    with pytest.raises(CheckpointMismatchError) as e:
+        check_checkpoint_fits(model5, str(path), config='five.py')
+    text = str(e.value)
+    assert f'{path}: the checkpoint does not fit the model of five.py' in text
+    assert 'roi_head.bbox_head.fc_cls.weight: (4, ' in text and ') in the checkpoint, (6, ' in text
+    assert 'another number of classes' in text
+    partial = {k: v for k, v in model3.state_dict().items() if not k.startswith('neck.')}
+    torch.save(dict(state_dict=partial), path)
+    with pytest.raises(CheckpointMismatchError, match=r'model weights are not in the checkpoint, '
+                                                      r'e\.g\. neck\.'):
+        check_checkpoint_fits(model3, str(path))

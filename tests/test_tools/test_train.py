@@ -85,13 +85,20 @@ def test_resume_restores_iteration_and_optimizer(one_epoch_run):
 
 
 def test_stopped_run_resumes_from_saved_iteration(one_epoch_run, tmp_path):
+    """Also: the newest checkpoint is damaged (a crash while it was written,
+    before saves were atomic): --resume warns, naming it, and resumes from the
+    previous intact one."""
     cfg, work_dir, _ = one_epoch_run
     resumed = tmp_path / 'work'
     import shutil
     shutil.copytree(work_dir, resumed)
+    data = (resumed / 'epoch_1.pth').read_bytes()
+    (resumed / 'epoch_2.pth').write_bytes(data[:len(data) // 2])
+    (resumed / 'last_checkpoint').write_text(str(resumed / 'epoch_2.pth'))
     proc = run_tool('tools/train.py', cfg, '--work-dir', str(resumed), '--resume',
                     '--cfg-options', 'train_cfg.max_epochs=2')
     log = proc.stdout + proc.stderr
+    assert f'{resumed / "epoch_2.pth"}: skipped for --resume, the file is damaged' in log
     assert 'resumed epoch: 1, iter: 4' in log
     steps = _train_steps(resumed)
     assert steps[0] == [1, 2, 3, 4] and steps[-1] == [5, 6, 7, 8]
@@ -121,14 +128,49 @@ def test_dist_train_two_cpu_processes(synthetic_root, tmp_path):
     assert json.loads((work_dir / 'metrics.json').read_text())['status'] == 'finished'
 
 
-def test_wandb_offline_run_dir(synthetic_root, tmp_path):
+def test_wandb_with_a_key_and_no_network_trains_offline(synthetic_root, tmp_path):
+    """A (fake) key makes the run try to log online; the W&B server cannot be
+    reached (WANDB_BASE_URL points at a closed local port): one warning, the
+    run logs offline and trains to the end."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        closed_port = s.getsockname()[1]
     cfg = tiny_config(tmp_path / 'tiny.py', synthetic_root, max_epochs=1)
     work_dir = tmp_path / 'work'
-    run_tool('tools/train.py', cfg, '--work-dir', str(work_dir), '--wandb',
-             '--wandb-project', 'plb_mm_tests', '--wandb-group', 'g1',
-             env=dict(WANDB_API_KEY=None, WANDB_MODE=None, HOME=str(tmp_path)))
+    proc = run_tool('tools/train.py', cfg, '--work-dir', str(work_dir), '--wandb',
+                    '--wandb-project', 'plb_mm_tests', '--wandb-group', 'g1',
+                    env=dict(WANDB_API_KEY='0123456789abcdef' * 2 + 'deadbeef', WANDB_MODE=None,
+                             WANDB_BASE_URL=f'http://127.0.0.1:{closed_port}',
+                             HOME=str(tmp_path)))
+    log = proc.stdout + proc.stderr
+    assert 'W&B: the server (http://127.0.0.1:' in log and 'logging offline' in log
+    assert json.loads((work_dir / 'metrics.json').read_text())['status'] == 'finished'
     runs = glob.glob(str(work_dir / '*' / 'vis_data' / 'wandb' / 'offline-run-*'))
     assert len(runs) == 1 and glob.glob(osp.join(runs[0], '*.wandb'))
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_class_count(one_epoch_run, tmp_path):
+    cfg, work_dir, _ = one_epoch_run
+    proc = run_tool('tools/test.py', cfg, str(work_dir / 'epoch_1.pth'), '--work-dir',
+                    str(tmp_path / 'test'), '--cfg-options',
+                    'model.roi_head.bbox_head.num_classes=4', check=False)
+    assert proc.returncode != 0
+    assert 'the checkpoint does not fit the model' in proc.stderr
+    assert 'roi_head.bbox_head.fc_cls.weight: (4, ' in proc.stderr  # 3 classes + background
+    assert 'another number of classes' in proc.stderr
+    assert 'Epoch(test)' not in proc.stdout + proc.stderr          # refused before inference
+
+
+def test_train_refuses_a_work_dir_in_use(synthetic_root, tmp_path):
+    from ..test_engine.test_work_dir_lock import hold_lock
+    cfg = tiny_config(tmp_path / 'tiny.py', synthetic_root, max_epochs=1)
+    work_dir = tmp_path / 'work'
+    with hold_lock(str(work_dir)) as pid:
+        proc = run_tool('tools/train.py', cfg, '--work-dir', str(work_dir), check=False)
+    assert proc.returncode != 0
+    assert 'another training runs in this work dir' in proc.stderr and f'process {pid}' in proc.stderr
+    assert not glob.glob(str(work_dir / '*.pth'))
 
 
 def test_dist_test_two_cpu_processes(one_epoch_run, tmp_path):
@@ -140,3 +182,22 @@ def test_dist_test_two_cpu_processes(one_epoch_run, tmp_path):
     assert 'Test of' in log
     metrics = json.loads((tmp_path / 'test' / 'metrics.json').read_text())
     assert 'coco/bbox_mAP' in metrics['test']
+
+
+def test_mmdet_style_runner_gives_the_same_outputs(one_epoch_run, tmp_path):
+    """What mmdet's own tools/train.py does (Config.fromfile, work_dir,
+    Runner.from_cfg, train) writes what plb_mm's tool writes: the hooks are in
+    the config, not added by the tool."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    cfg_file, plb_dir, _ = one_epoch_run
+    cfg = Config.fromfile(cfg_file)
+    cfg.work_dir = str(tmp_path / 'mmdet')
+    Runner.from_cfg(cfg).train()
+    ours = json.loads((plb_dir / 'metrics.json').read_text())
+    theirs = json.loads((tmp_path / 'mmdet' / 'metrics.json').read_text())
+    assert theirs['status'] == ours['status'] == 'finished'
+    assert theirs['iter'] == ours['iter'] == ITERS_PER_EPOCH
+    assert set(theirs['val']) == set(ours['val'])
+    ckpt = torch.load(tmp_path / 'mmdet' / 'epoch_1.pth', weights_only=True)  # safe loader
+    assert ckpt['meta']['iter'] == ITERS_PER_EPOCH

@@ -48,3 +48,29 @@ def test_train_tool_reports_it(tmp_path):
     path.write_text(f"_base_ = '{QUICKSTART}'\nmodel = dict(rpn_head=dict(type='RPNHaed'))\n")
     proc = run_tool('tools/train.py', str(path), '--work-dir', str(tmp_path / 'w'), check=False)
     assert proc.returncode != 0 and "did you mean 'RPNHead'" in proc.stderr
+
+
+def test_unknown_argument_names_the_path_and_the_close_match(tmp_path):
+    cfg = _cfg(f"_base_ = '{QUICKSTART}'\nmodel = dict(rpn_head=dict(type='BoxWeightedRPNHead', "
+               "loss_weighter=dict(cls=[dict(type='PLBWeighter')])))\n", tmp_path)
+    with pytest.raises(ConfigTypeError, match=r"model\.rpn_head\.loss_weighter: "
+                       r"'BoxWeightedRPNHead' \(.*\) takes no argument 'loss_weighter'; "
+                       r"did you mean 'loss_weighters'\?"):
+        check_config_types(cfg)
+    cfg = _cfg(f"_base_ = '{QUICKSTART}'\nmodel = dict(rpn_head=dict(type='BoxWeightedRPNHead', "
+               "loss_weighters=dict(cls=[dict(type='PLBWeighter', mean_scop='image')])))\n",
+               tmp_path)
+    with pytest.raises(ConfigTypeError, match=r"model\.rpn_head\.loss_weighters\.cls\[0\]\."
+                       r"mean_scop: 'PLBWeighter' .* did you mean 'mean_scope'\?"):
+        check_config_types(cfg)
+    # the same keys, spelt right, pass
+    check_config_types(_cfg(
+        f"_base_ = '{QUICKSTART}'\nmodel = dict(rpn_head=dict(type='BoxWeightedRPNHead', "
+        "loss_weighters=dict(cls=[dict(type='PLBWeighter', mean_scope='image')])))\n", tmp_path))
+
+
+def test_type_with_no_close_match_names_the_path(tmp_path):
+    cfg = _cfg(f"_base_ = '{QUICKSTART}'\nmodel = dict(neck=dict(type='Zzyzx'))\n", tmp_path)
+    with pytest.raises(ConfigTypeError, match=r"model\.neck = 'Zzyzx' is not registered in any "
+                       r"mmdet/plb_mm registry \(searched: .*MODELS.*\)\."):
+        check_config_types(cfg)

@@ -20,11 +20,12 @@ def test_wandb_backend_offline_without_key(monkeypatch, tmp_path):
     cfg = _cfg()
     cfg.work_dir = 'work_dirs/grid/variant/seed0'
     backend = add_wandb_backend(cfg, group='grid', tags=['variant', 'seed0'])
+    assert backend['type'] == 'FailSafeWandbVisBackend'
     assert backend['init_kwargs'] == dict(project='plb_mm', name='seed0', group='grid',
                                           tags=['variant', 'seed0'], mode='offline')
     assert cfg.visualizer.vis_backends[-1] == backend
     add_wandb_backend(cfg)  # adding twice keeps one backend
-    assert sum(b['type'] == 'WandbVisBackend' for b in cfg.visualizer.vis_backends) == 1
+    assert sum(b['type'] == 'FailSafeWandbVisBackend' for b in cfg.visualizer.vis_backends) == 1
     monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
     assert 'mode' not in add_wandb_backend(cfg)['init_kwargs']
 
@@ -46,12 +47,20 @@ def test_amp_without_cuda_is_a_clear_error():
         setup_train_cfg(_cfg(), work_dir='w', amp=True)
 
 
-def test_setup_adds_run_hooks_and_resume():
-    cfg = setup_train_cfg(_cfg(), resume='auto')
-    assert cfg.work_dir.endswith('faster-rcnn_r18_fpn_tiny_12e_synthetic-cells')
-    assert [h['type'] for h in cfg.custom_hooks] == ['WeightsOnlyCheckpointHook', 'RunMetricsHook']
+def test_run_hooks_come_from_the_config_not_the_tool(tmp_path):
+    cfg = setup_train_cfg(_cfg(), work_dir=str(tmp_path / 'none'), resume='auto')
+    assert cfg.work_dir.endswith('none')
+    assert [h['type'] for h in _cfg().custom_hooks] == \
+        [h['type'] for h in cfg.custom_hooks] == \
+        ['WeightsOnlyCheckpointHook', 'RunMetricsHook', 'DivergenceHook']
     assert cfg.resume is True and cfg.load_from is None
-    cfg = setup_train_cfg(_cfg(), resume='x.pth')
+    bare = _cfg()
+    bare.custom_hooks = []
+    with pytest.warns(UserWarning, match=r"custom_hooks lacks \['WeightsOnlyCheckpointHook', "
+                      r"'RunMetricsHook', 'DivergenceHook'\]"):
+        setup_train_cfg(bare, work_dir=str(tmp_path / 'bare'))
+    assert bare.custom_hooks == []  # the tool adds nothing behind the config's back
+    cfg = setup_train_cfg(_cfg(), work_dir=str(tmp_path / 'x'), resume='x.pth')
     assert cfg.load_from == 'x.pth'
     assert os.environ['PLB_TRUST_CHECKPOINT'] == '0'
 

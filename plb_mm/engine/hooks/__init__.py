@@ -1,8 +1,10 @@
-from .run_metrics_hook import METRICS_FILE, RunMetricsHook, read_run_metrics
+from .divergence_hook import DivergenceHook, TrainingDivergedError
+from .run_metrics_hook import METRICS_FILE, RunMetricsHook, read_run_metrics, update_run_metrics
 from .weights_only_checkpoint_hook import (WeightsOnlyCheckpointHook,
                                            from_weights_only, to_weights_only)
 
 __all__ = [
     'WeightsOnlyCheckpointHook', 'to_weights_only', 'from_weights_only',
-    'RunMetricsHook', 'read_run_metrics', 'METRICS_FILE'
+    'RunMetricsHook', 'read_run_metrics', 'update_run_metrics', 'METRICS_FILE',
+    'DivergenceHook', 'TrainingDivergedError'
 ]

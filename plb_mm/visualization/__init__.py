@@ -1,0 +1,3 @@
+from .wandb_vis_backend import FailSafeWandbVisBackend
+
+__all__ = ['FailSafeWandbVisBackend']
