@@ -8,14 +8,16 @@
 
 `run` trains every (variant, seed) in turn into work_dirs/<grid>/<variant>/seed<k>
 (skipping finished runs, resuming interrupted ones, reporting failed ones and
-going on), then collects. `collect` writes results.md, results.csv and
+going on), then collects. Ctrl-C / SIGTERM stop the running training first
+(it is resumed next time); a work dir in which another training runs is
+skipped. `collect` writes results.md, results.csv and
 results.png into work_dirs/<grid>/ and prints the table. See plb_mm/grid/spec.py
 for the grid file format.
 """
 import argparse
 import sys
 
-from plb_mm.grid import Launch, load_grid, run_grid, run_state, write_results
+from plb_mm.grid import GridInterrupted, Launch, load_grid, run_grid, run_state, write_results
 
 
 def main():
@@ -49,7 +51,10 @@ def main():
         launch = Launch(mode=args.launcher, gpus=args.gpus, partition=args.partition,
                         gpus_per_node=args.gpus_per_node, cpus_per_task=args.cpus_per_task,
                         submit=args.submit, python=sys.executable, wandb=args.wandb)
-        run_grid(spec, launch, dry_run=args.dry_run, echo=not args.quiet)
+        try:
+            run_grid(spec, launch, dry_run=args.dry_run, echo=not args.quiet)
+        except GridInterrupted as e:
+            sys.exit(128 + e.signum)
         if args.dry_run or args.launcher == 'slurm':
             return
     out = write_results(spec)

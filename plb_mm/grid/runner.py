@@ -7,14 +7,17 @@ import os
 import os.path as osp
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 
+from ..engine import work_dir_holder
 from ..engine.hooks import read_run_metrics
 from .spec import GridSpec, Run
 
@@ -23,6 +26,37 @@ LOG_FILE = 'grid_run.log'
 # Lines of a run's output echoed as progress.
 PROGRESS = re.compile(r'Epoch\((train|val)\)|Iter\((train|val)\)|Final validation|Test of|'
                       r'Error|error:|Traceback')
+_LOOP = re.compile(r'(Epoch|Iter)\((train|val|test)\)\s*(?:\[\s*(\d+)\])?\s*\[\s*(\d+)/(\d+)\]')
+_FIELD = re.compile(r'\b(eta|loss|[\w/]*bbox_mAP(?:_50|_s|_m|_l)?):\s*(\S+)')
+_SHORT = {'bbox_mAP': 'mAP', 'bbox_mAP_50': 'AP50', 'bbox_mAP_s': 'AP_s', 'bbox_mAP_m': 'AP_m',
+          'bbox_mAP_l': 'AP_l'}
+
+
+def progress_line(line: str) -> Optional[str]:
+    """A short, readable form of a training log line for the grid's console
+    (None for lines that are not progress): ``epoch 2 [10/40] loss 1.234 eta
+    0:01:23`` for training, ``val epoch 2: mAP 45.1 AP50 ... AP_s ...`` for a
+    finished validation; errors and the final table lines are kept (their
+    beginning, at most 200 characters)."""
+    line = line.rstrip()
+    m = _LOOP.search(line)
+    if m is None:
+        return line[:200] if PROGRESS.search(line) else None
+    kind, phase, epoch, i, n = m.groups()
+    fields = dict(_FIELD.findall(line[m.end():]))
+    where = f'epoch {epoch} ' if epoch else ('iter ' if kind == 'Iter' else '')
+    prefix = '' if phase == 'train' else f'{phase} '
+    aps = [(short, fields[k]) for k in fields for suffix, short in _SHORT.items()
+           if k == suffix or k.endswith('/' + suffix)]
+    if aps:
+        nums = ' '.join(f'{short} {100 * float(v):.1f}' for short, v in aps)
+        return f'{prefix}{where.rstrip()}: {nums}'.replace(' :', ':')
+    parts = [f'{prefix}{where}[{i}/{n}]']
+    if 'loss' in fields:
+        parts.append(f'loss {fields["loss"]}')
+    if 'eta' in fields:
+        parts.append(f'eta {fields["eta"]}')
+    return ' '.join(parts)
 
 
 def read_status(work_dir: str) -> Dict:
@@ -174,9 +208,15 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
              echo: bool = True, log: Callable[[str], None] = print) -> Dict[str, str]:
     """Run every (variant, seed) of ``spec`` in turn (see module doc).
 
+    SIGINT/SIGTERM stop the running child (forwarded to its process group),
+    mark that run ``interrupted`` (a rerun resumes it) and raise
+    :class:`GridInterrupted`; a run whose work dir another training holds is
+    skipped as ``busy``.
+
     Returns:
         dict: run label -> outcome (``skipped``, ``finished``, ``failed``,
-        ``waiting`` for an evaluation whose source has not finished,
+        ``waiting`` for an evaluation whose source has not finished, ``busy``
+        when another training holds the run's work dir,
         ``submitted``/``printed`` in slurm mode, ``planned`` when dry).
     """
     runs = spec.runs()
@@ -208,6 +248,12 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
         if launch.mode == 'slurm':
             outcome[run.label] = _slurm(spec, run, launch, resume, slurm_jobs, log)
             continue
+        holder = None if dry_run else work_dir_holder(run.work_dir)
+        if holder:
+            log(f'[grid {spec.name}] ({i}/{len(runs)}) {run.label}: busy, another training '
+                f'runs in {run.work_dir} ({holder}); skipped')
+            outcome[run.label] = 'busy'
+            continue
         cmd = launcher_command(spec, run, launch, resume)
         elapsed = time.time() - t_start
         eta = _eta([run] + remaining, durations)
@@ -220,9 +266,14 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
         t0 = time.time()
         _write_status(run.work_dir, status='running', command=cmd,
                       started=time.strftime('%Y-%m-%d %H:%M:%S'))
-        rc = _execute(cmd, run, echo, log)
+        rc, stopped_by = _execute(cmd, run, echo, log)
         dt = time.time() - t0
         durations[is_test].append(dt)
+        if stopped_by is not None:
+            _write_status(run.work_dir, status='interrupted', returncode=rc, seconds=round(dt, 1))
+            log(f'[grid {spec.name}] stopped by {signal.Signals(stopped_by).name} during '
+                f'{run.label} (its training ended first); rerun the grid to resume')
+            raise GridInterrupted(stopped_by)
         if rc == 0 and _completed(run):
             _write_status(run.work_dir, status='finished', returncode=0, seconds=round(dt, 1))
             outcome[run.label] = 'finished'
@@ -249,17 +300,60 @@ def _eta(runs: List[Run], durations: Dict[bool, List[float]]) -> Optional[float]
     return total
 
 
-def _execute(cmd: List[str], run: Run, echo: bool, log) -> int:
+class GridInterrupted(Exception):
+    """The grid got SIGINT/SIGTERM; its running child was stopped first."""
+
+    def __init__(self, signum: int):
+        super().__init__(f'grid stopped by signal {signum}')
+        self.signum = signum
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): get SIGTERM when the grid process
+    dies, even by SIGKILL, so that no training outlives its grid."""
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: forwarding below still applies
+        pass
+
+
+def _execute(cmd: List[str], run: Run, echo: bool, log):
+    """Run ``cmd``, appending its output to the run's ``grid_run.log`` and
+    echoing its progress. SIGINT/SIGTERM sent to the grid are forwarded to the
+    child, which is then waited for. Returns ``(returncode, signal or None)``."""
     os.makedirs(run.work_dir, exist_ok=True)
-    with open(osp.join(run.work_dir, LOG_FILE), 'w') as f:
+    stopped_by = []
+    with open(osp.join(run.work_dir, LOG_FILE), 'a') as f:
+        f.write(f'\n===== {time.strftime("%Y-%m-%d %H:%M:%S")} $ {" ".join(cmd)}\n')
+        f.flush()
+        # The child leads its own process group, so that a signal reaches every
+        # process of a run (dist_train.sh -> torchrun -> workers) once.
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                bufsize=1)
-        for line in proc.stdout:
-            f.write(line)
-            f.flush()  # so that `tail -f grid_run.log` follows the run
-            if echo and PROGRESS.search(line):
-                log(f'  [{run.label}] {line.rstrip()[-200:]}')
-        return proc.wait()
+                                bufsize=1, start_new_session=True, preexec_fn=_die_with_parent)
+
+        def forward(signum, frame):
+            stopped_by.append(signum)
+            try:
+                os.killpg(proc.pid, signum)
+            except ProcessLookupError:
+                pass
+
+        main = threading.current_thread() is threading.main_thread()
+        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)} if main \
+            else {}
+        try:
+            for line in proc.stdout:
+                f.write(line)
+                f.flush()  # so that `tail -f grid_run.log` follows the run
+                short = progress_line(line) if echo else None
+                if short:
+                    log(f'  [{run.label}] {short}')
+            rc = proc.wait()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+        return rc, (stopped_by[0] if stopped_by else None)
 
 
 def _slurm(spec, run, launch, resume, jobs: Dict[str, str], log) -> str:
