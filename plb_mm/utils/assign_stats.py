@@ -15,13 +15,10 @@ BANDS = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2, float('
 
 
 def _assign(head, anchors, valid, cls_scores, gts, metas, with_scores: bool) -> List:
-    head._cls_scores_for_assign = cls_scores if with_scores else None
-    try:
-        # copies of the per-image level lists: some heads concatenate them in place
-        return head.get_targets([list(a) for a in anchors], valid, gts, metas,
-                                return_sampling_results=True)[5]
-    finally:
-        head._cls_scores_for_assign = None
+    """The head's sampling results, with or without its class scores handed
+    to the assigner (``get_targets(..., cls_scores=...)``)."""
+    return head.get_targets(anchors, valid, gts, metas, return_sampling_results=True,
+                            cls_scores=cls_scores if with_scores else None)[5]
 
 
 def _bands(boxes, scale_factor):
@@ -41,11 +38,12 @@ def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int
     summed over the images, and the IoU with their GT of the anchors that
     only the scores made positive.
     """
-    from plb_mm.models.dense_heads.cls_score_assign_mixin import ClsScoreAssignMixin
+    from plb_mm.models.dense_heads import BoxWeightedAnchorHeadMixin
     model, cfg = build_for_benchmark(config)
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     head = model.bbox_head
-    if not getattr(head.assigner, 'uses_scores', False) or not isinstance(head, ClsScoreAssignMixin):
+    if (not getattr(head.assigner, 'uses_scores', False)
+            or not isinstance(head, BoxWeightedAnchorHeadMixin)):
         raise ValueError(f'{config}: the head ({type(head).__name__}) and its assigner '
                          f'({type(head.assigner).__name__}) do not assign with class scores')
     scale = next(t['scale'] for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize')

@@ -12,6 +12,7 @@ Both losses are normalised by the 4 sampled RoIs, with or without PLB.
 """
 import math
 
+import pytest
 import torch
 from mmengine.config import ConfigDict
 
@@ -101,16 +102,48 @@ def test_plb2c_image_scope_by_hand():
     torch.testing.assert_close(losses['loss_cls'], sum(w[i] * _ce(i) for i in range(4)) / 4)
 
 
-def test_no_weighters_equals_stock_and_gradient_skips_weights():
+class _Ones:
+    """A weighter that weights every box 1: the weighting path, no effect."""
+    positives_only = False
+
+    def __call__(self, boxes):
+        return boxes.pred_boxes.new_ones(len(boxes))
+
+
+@pytest.mark.parametrize('weighters', [None, dict(cls=[_Ones()], reg=[_Ones()])],
+                         ids=['no weighters', 'all-ones weighters'])
+def test_equals_stock(weighters):
     torch.manual_seed(0)
     scores, deltas = torch.randn(4, 3), torch.randn(4, 8)
     cfg = ConfigDict(pos_weight=-1)
     a = _head(cls=Shared2FCBBoxHead).loss_and_target(scores, deltas, ROIS, _sampling_results(), cfg)
-    b = _head().loss_and_target(scores, deltas, ROIS, _sampling_results(), cfg)
+    b = _head(loss_weighters=weighters).loss_and_target(scores, deltas, ROIS,
+                                                         _sampling_results(), cfg)
     for k in ('loss_cls', 'loss_bbox', 'acc'):
         torch.testing.assert_close(a['loss_bbox'][k], b['loss_bbox'][k], rtol=0, atol=0)
-    s = SCORES.clone().requires_grad_(True)
-    head = _head(loss_weighters=dict(cls=[dict(type='PLBWeighter')]))
-    head.loss_and_target(s, DELTAS, ROIS, _sampling_results(), cfg)['loss_bbox']['loss_cls'].backward()
-    expected = 506 / 354 * (torch.softmax(SCORES[0], 0) - torch.tensor([1., 0., 0.])) / 4
-    torch.testing.assert_close(s.grad[0], expected)
+
+
+def test_weights_carry_no_gradient():
+    """PLB2C/PLB2B weights come from the RoIs: with RoIs that require grad
+    (proposals of a trainable first stage), neither loss reaches them through
+    the weights, and the gradient of the scored outputs is the weighted
+    stock gradient with constant weights."""
+    cfg = ConfigDict(pos_weight=-1)
+    head = _head(loss_weighters=dict(cls=[dict(type='PLBWeighter')],
+                                     reg=[dict(type='PLBWeighter')]))
+    for term in ('loss_cls', 'loss_bbox'):
+        rois = ROIS.clone().requires_grad_(True)
+        s, d = SCORES.clone().requires_grad_(True), DELTAS.clone().requires_grad_(True)
+        head.loss_and_target(s, d, rois, _sampling_results(), cfg)['loss_bbox'][term].backward()
+        assert rois.grad is None or not rois.grad.any()
+        if term == 'loss_cls':
+            # RoI 0: w = 506 / 354 (PLB2C above)
+            expected = 506 / 354 * (torch.softmax(SCORES[0], 0) - torch.tensor([1., 0., 0.])) / 4
+            torch.testing.assert_close(s.grad[0], expected)
+            assert d.grad is None or not d.grad.any()
+        else:
+            # RoI 0 (class 0, w = 1.5 in PLB2B above): d|dx - 0| / d dx = 1, others 0
+            expected = torch.zeros(8)
+            expected[0] = 1.5 / 4
+            torch.testing.assert_close(d.grad[0], expected)
+            assert s.grad is None or not s.grad.any()

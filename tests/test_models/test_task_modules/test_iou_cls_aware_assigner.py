@@ -99,3 +99,33 @@ def test_ignore_iof_columns_stay_ignored():
     # a0-a2 lie inside the ignore region (overlap -1): ignored, none recovered by
     # its score; a3 is MaxIoUAssigner's low-quality match of the GT (IoU 0 >= 0).
     assert res.gt_inds.tolist() == ref.gt_inds.tolist() == [-1, -1, -1, 1]
+
+
+def test_score_of_the_max_iou_gt_counts_not_the_confident_class():
+    """GT A [0,0,10,10] (class 0) and GT B [8,0,28,10] (class 1); prior
+    p = [4,2,14,12] has IoU 48/152 = 0.316 with A and 48/252 = 0.190 with B,
+    so A is its corresponding GT; it covers 48/100 = 0.48 of either. Priors
+    0 and 1 are A and B themselves (their low-quality matches)."""
+    gt = InstanceData(bboxes=torch.tensor([[0., 0., 10., 10.], [8., 0., 28., 10.]]),
+                      labels=torch.tensor([0, 1]))
+    p = [4., 2., 14., 12.]
+    priors = torch.tensor([[0., 0., 10., 10.], [8., 0., 28., 10.], p, p])
+    # prior 2 is sure of class 1 (B's): s = 0.75 * 0.1 + 0.25 * 0.48 = 0.195
+    # for A -> negative (with B's class it would be 0.8625 and positive for B);
+    # prior 3 is sure of class 0 (A's): s = 0.75 * 0.99 + 0.12 = 0.8625 -> A
+    scores = torch.tensor([[0.5, 0.5], [0.5, 0.5], [0.1, 0.99], [0.99, 0.1]])
+    res = IoUClsAwareAssigner().assign(InstanceData(priors=priors, scores=scores), gt)
+    assert res.gt_inds.tolist() == [1, 2, 0, 1]
+    assert res.labels.tolist() == [0, 1, -1, 0]
+
+
+def test_assigner_keeps_no_state():
+    assigner = IoUClsAwareAssigner()
+    before = dict(vars(assigner))
+    res = assigner.assign(InstanceData(priors=PRIORS, scores=_scores([0.5, 0.9, 0.1, 0.99])), GT)
+    assert vars(assigner) == before
+    # assign_wrt_overlaps is MaxIoU's own rule, with nothing left from the call
+    overlaps = torch.tensor([[1.0, 0.25, 0.45, 0.0]])
+    ref = MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.).assign_wrt_overlaps(overlaps, GT.labels)
+    assert assigner.assign_wrt_overlaps(overlaps, GT.labels).gt_inds.tolist() \
+        == ref.gt_inds.tolist() == [1, 0, -1, 0] != res.gt_inds.tolist()
