@@ -1,6 +1,7 @@
 """DC loss weights, hand-worked (Zhang et al., Eqs. 2-3; SPEC section 3)."""
 import math
 
+import pytest
 import torch
 
 from plb_mm.models.task_modules.weighters import DCWeighter, WeightingBoxes, dynamic_coefficient
@@ -70,3 +71,21 @@ def test_no_gradient_through_lambda():
     b.pred_boxes.requires_grad_(True)
     w = DCWeighter()(b)
     assert not w.requires_grad
+
+
+def test_norm_scope_is_checked():
+    assert DCWeighter().norm_scope == 'batch' and not DCWeighter().collective
+    assert DCWeighter(norm_scope='global').collective
+    with pytest.raises(ValueError, match="norm_scope must be one of"):
+        DCWeighter(norm_scope='image')
+
+
+def test_with_another_weighter_the_total_is_not_kept():
+    """DC keeps sum_i L_i over the positives only when it is alone on the
+    term: the weights multiply, and L_i is the unweighted loss."""
+    losses = torch.tensor([1.0, 2.0, 3.0])
+    b = _boxes(PRED, GT, losses.tolist())
+    dc = DCWeighter()(b)
+    torch.testing.assert_close((dc * losses).sum(), losses.sum())
+    other = torch.tensor([2.0, 1.0, 0.5])            # e.g. PLB's weights
+    assert not torch.isclose((other * dc * losses).sum(), (other * losses).sum())

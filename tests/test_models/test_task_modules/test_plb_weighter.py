@@ -99,3 +99,4 @@ def test_weighters_compose_by_product_and_options_are_checked():
         PLBWeighter(box_source='predicted')
     with pytest.raises(ValueError, match="mean_scope must be"):
         PLBWeighter(mean_scope='level')
+    assert PLBWeighter(mean_scope='global').collective and not PLBWeighter().collective

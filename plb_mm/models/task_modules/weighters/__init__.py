@@ -1,9 +1,11 @@
 from .box_weighter import (LOSS_TERMS, BaseBoxWeighter, WeightingBoxes, box_areas,
-                           build_weighters, combine_weights, per_image_mean)
+                           build_weighters, combine_weights, per_image_mean,
+                           sum_over_ranks)
 from .dc_weighter import DCWeighter, dynamic_coefficient
 from .plb_weighter import PLBWeighter
 
 __all__ = [
     'LOSS_TERMS', 'BaseBoxWeighter', 'WeightingBoxes', 'box_areas', 'build_weighters',
-    'combine_weights', 'per_image_mean', 'PLBWeighter', 'DCWeighter', 'dynamic_coefficient'
+    'combine_weights', 'per_image_mean', 'sum_over_ranks', 'PLBWeighter', 'DCWeighter',
+    'dynamic_coefficient'
 ]

@@ -11,12 +11,20 @@ reduced by mmdet as usual with the **unchanged** ``avg_factor``::
 
 Weights carry no gradient, are finite for every input, and a term with no
 boxes is left untouched.
+
+Pooling over GPUs: a weighter that pools over "the batch" pools over the boxes
+of its own rank, so with the same total batch its weights change with the
+number of GPUs. Weighters with a ``'global'`` scope all-reduce the sums they
+pool (:func:`sum_over_ranks`) instead; such a weighter is *collective*: every
+rank must call it, also with no boxes, or the others wait for ever.
 """
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
 
 import torch
 from torch import Tensor
+
+from mmengine import dist
 
 from mmdet.registry import TASK_UTILS
 
@@ -70,13 +78,21 @@ class BaseBoxWeighter:
     Subclasses implement :meth:`weights` for a non-empty set; the base class
     handles the empty set, detaching and the shape check. A weighter that
     leaves every negative at 1 sets ``positives_only = True``: heads then hand
-    it the term's positives only.
+    it the term's positives only. A weighter whose :attr:`collective` is true
+    all-reduces over the ranks, so its :meth:`weights` is called for the empty
+    set too (the rank must join the all-reduce) and must handle it.
     """
 
     positives_only = False
 
+    @property
+    def collective(self) -> bool:
+        """Whether :meth:`weights` all-reduces over the ranks (then every rank
+        must call it, with or without boxes)."""
+        return False
+
     def __call__(self, boxes: WeightingBoxes) -> Tensor:
-        if len(boxes) == 0:
+        if len(boxes) == 0 and not self.collective:
             return boxes.pred_boxes.new_ones(0)
         with torch.no_grad():
             w = self.weights(boxes).detach().to(boxes.pred_boxes.dtype)
@@ -120,6 +136,15 @@ def box_areas(boxes: Tensor) -> Tensor:
     return wh[:, 0] * wh[:, 1]
 
 
+def sum_over_ranks(values: Tensor) -> Tensor:
+    """``values`` (detached) summed over all ranks with an all-reduce; a copy
+    of ``values`` when not distributed. Every rank must call it, in the same
+    order, with a tensor of the same shape."""
+    out = values.detach().clone()
+    dist.all_reduce(out, op='sum')
+    return out
+
+
 def per_image_mean(values: Tensor, img_inds: Tensor) -> Tensor:
     """For each entry, the mean of ``values`` over the entries of its image."""
     n_img = int(img_inds.max()) + 1
@@ -130,5 +155,5 @@ def per_image_mean(values: Tensor, img_inds: Tensor) -> Tensor:
 
 __all__: List[str] = [
     'WeightingBoxes', 'BaseBoxWeighter', 'build_weighters', 'combine_weights',
-    'box_areas', 'per_image_mean', 'LOSS_TERMS'
+    'box_areas', 'per_image_mean', 'sum_over_ranks', 'LOSS_TERMS'
 ]

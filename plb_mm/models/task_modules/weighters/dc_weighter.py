@@ -3,7 +3,9 @@ from torch import Tensor
 
 from mmdet.registry import TASK_UTILS
 
-from .box_weighter import BaseBoxWeighter, WeightingBoxes
+from .box_weighter import BaseBoxWeighter, WeightingBoxes, sum_over_ranks
+
+NORM_SCOPES = ('batch', 'global')
 
 
 def dynamic_coefficient(pred_boxes: Tensor, gt_boxes: Tensor, eps: float = 1e-6) -> Tensor:
@@ -43,26 +45,53 @@ class DCWeighter(BaseBoxWeighter):
     weight 1; the weights are detached. A well-localised positive thus pulls
     the classifier harder and a poorly localised one less (Eq. 4).
 
+    The total is kept only when DC is the only weighter on the term: the
+    weights of a term multiply (SPEC 0), and :math:`L_j` is the loss before
+    any weighting, so with another weighter :math:`v` on the same term the
+    weighted total is :math:`\sum_j v_j \lambda'_j L_j`, which in general
+    differs from :math:`\sum_j v_j L_j`.
+
     Args:
         eps (float): :math:`\epsilon` of Eq. 2 and the side clamp. Default 1e-6.
+        norm_scope (str): over which positives the two sums of Eq. 3 run.
+            ``'batch'`` (default): the positives of this rank's batch, so that
+            each GPU keeps its own positives' total (the normalisation then
+            changes with the number of GPUs at the same total batch);
+            ``'global'``: the positives of all ranks (an all-reduce of both
+            sums), so the total over all GPUs is kept and the weights are
+            those of one process holding the whole batch; equal to
+            ``'batch'`` when not distributed.
     """
 
     positives_only = True
 
-    def __init__(self, eps: float = 1e-6):
+    def __init__(self, eps: float = 1e-6, norm_scope: str = 'batch'):
+        if norm_scope not in NORM_SCOPES:
+            raise ValueError(f'DCWeighter: norm_scope must be one of {NORM_SCOPES}, '
+                             f'got {norm_scope!r}')
         self.eps = eps
+        self.norm_scope = norm_scope
+
+    @property
+    def collective(self) -> bool:
+        return self.norm_scope == 'global'
 
     def weights(self, boxes: WeightingBoxes) -> Tensor:
         w = boxes.pred_boxes.new_ones(len(boxes))
         pos = boxes.is_pos
-        if not pos.any():
+        if pos.any():
+            lam = dynamic_coefficient(boxes.pred_boxes[pos].float(),
+                                      boxes.gt_boxes[pos].float(), self.eps)
+            losses = boxes.losses()[pos].float()
+            sums = torch.stack([losses.sum(), (lam * losses).sum()])
+        else:
+            lam, sums = None, w.new_zeros(2, dtype=torch.float32)
+        if self.norm_scope == 'global':  # this rank joins even without positives
+            sums = sum_over_ranks(sums)
+        if lam is None:
             return w
-        lam = dynamic_coefficient(boxes.pred_boxes[pos].float(), boxes.gt_boxes[pos].float(),
-                                  self.eps)
-        losses = boxes.losses()[pos].float()
-        denom = (lam * losses).sum()
-        if denom > 0:
-            lam = lam * losses.sum() / denom
+        if sums[1] > 0:
+            lam = lam * sums[0] / sums[1]
         else:  # every positive has zero loss: any weights keep the sum (zero)
             lam = torch.ones_like(lam)
         w[pos] = lam.to(w.dtype)
