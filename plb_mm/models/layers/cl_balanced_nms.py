@@ -11,15 +11,18 @@ from torch import Tensor
 _BLOCK = 1 << 24
 
 
-def _overlaps_more_than(a: Tensor, b: Tensor, thr: float, offset: int) -> Tensor:
-    """``IoU(a_i, b_j) > thr`` for every box of ``a`` (k, 4) and ``b`` (n, 4),
-    with mmcv's ``offset`` convention, as ``inter > thr * union`` (no division)."""
+def _overlaps_more_than(a: Tensor, b: Tensor, thr: Tensor, offset: int) -> Tensor:
+    """``IoU(a_i, b_j) > thr`` for every box of ``a`` (k, 4) and ``b`` (n, 4)
+    (float32, ``thr`` a float32 scalar tensor), computed as mmcv's CPU NMS
+    kernel computes it: ``inter / (area_a + area_b - inter) > thr`` in float32
+    with the ``offset`` convention. One function decides both the references
+    and the clusters, so the two always agree."""
     wh = (torch.min(a[:, None, 2:], b[None, :, 2:]) - torch.max(a[:, None, :2], b[None, :, :2])
           + offset).clamp_(min=0)
     inter = wh[..., 0] * wh[..., 1]
     area_a = (a[:, 2] - a[:, 0] + offset) * (a[:, 3] - a[:, 1] + offset)
     area_b = (b[:, 2] - b[:, 0] + offset) * (b[:, 3] - b[:, 1] + offset)
-    return inter * (1 + thr) > thr * (area_a[:, None] + area_b[None])
+    return inter / (area_a[:, None] + area_b[None] - inter) > thr
 
 
 def cl_balanced_nms(boxes: Union[Tensor, np.ndarray], scores: Union[Tensor, np.ndarray],
@@ -40,11 +43,19 @@ def cl_balanced_nms(boxes: Union[Tensor, np.ndarray], scores: Union[Tensor, np.n
        classification score; the cluster is dropped; repeat.
 
     Steps 1-2 pick exactly the boxes greedy NMS keeps and, as clusters, the
-    boxes each of them suppresses (a suppressed box belongs to the first kept
-    box, in score order, that overlaps it by more than the threshold). So the
-    references come from mmcv's NMS kernel and steps 3-5 run for all clusters
-    at once with scatter operations on the boxes' device: no Python loop over
-    boxes or clusters.
+    boxes each of them suppresses: a box belongs to the first reference, in
+    score order, that precedes it and overlaps it by more than the threshold.
+    The greedy order is the stable descending sort of the scores (ties: the
+    lower index first). The IoU test is ``_overlaps_more_than`` (float32, as
+    mmcv's CPU kernel); mmcv's NMS kernel gives a first guess of the
+    references, which is then corrected until every box is a reference
+    exactly when no earlier reference overlaps it (one check when the kernel
+    agrees with the test; a kernel that decides a box at the threshold
+    differently, e.g. mmcv's CUDA kernel, costs another pass). So every box
+    lands in the cluster that the greedy loop with this IoU test gives it,
+    never in an unrelated one. Steps 3-5 run for all clusters at once with
+    scatter operations on the boxes' device: no Python loop over boxes or
+    clusters.
 
     Use it from a head's test config, like any mmcv NMS type:
     ``nms=dict(type='cl_balanced_nms', iou_threshold=0.5)`` (importing plb_mm
@@ -79,28 +90,58 @@ def cl_balanced_nms(boxes: Union[Tensor, np.ndarray], scores: Union[Tensor, np.n
     return dets, keep
 
 
+def _first_overlapping_ref(b: Tensor, order: Tensor, refs: Tensor, thr: Tensor,
+                           offset: int) -> Tensor:
+    """For every box of ``b``, the position in ``refs`` (references, in the
+    greedy ``order``) of the first reference that precedes the box in that
+    order and overlaps it by more than ``thr``; -1 if there is none."""
+    n, k = b.size(0), refs.numel()
+    first = torch.full((n, ), -1, dtype=torch.long, device=b.device)
+    if k == 0:
+        return first
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(n, device=b.device)
+    ref_boxes, ref_rank = b[refs], rank[refs]
+    # Boxes in greedy order, in blocks of at most _BLOCK IoUs (and, for many
+    # boxes, at least 8 blocks): a block needs only the references ranked
+    # before its last box, so the blocks cover about half of refs x boxes.
+    step = max(1, min(_BLOCK // k, max(-(-n // 8), 1024)))
+    for start in range(0, n, step):
+        idx = order[start:start + step]
+        m = int(torch.searchsorted(ref_rank, start + len(idx)))  # refs ranked before
+        if m == 0:
+            continue
+        over = _overlaps_more_than(ref_boxes[:m], b[idx], thr, offset)
+        over &= ref_rank[:m, None] < rank[idx][None]
+        # argmax of a 0/1 column is its first 1 (refs are in greedy order)
+        first[idx] = torch.where(over.any(0), over.to(torch.uint8).argmax(0), -1)
+    return first
+
+
 @torch.no_grad()
 def _cl_balanced_keep(boxes: Tensor, scores: Tensor, iou_threshold: float, offset: int,
                       eps: float) -> Tensor:
     n = boxes.size(0)
-    _, refs = nms(boxes, scores, iou_threshold, offset=offset)  # greedy order
-    k = refs.numel()
     b = boxes.float()
     s = scores.float()
-    # Cluster of each box: a reference is its own (it overlaps no earlier
-    # reference); any other box belongs to the first reference, in NMS order,
-    # overlapping it by more than the threshold: the one that suppressed it.
-    cluster = torch.empty(n, dtype=torch.long, device=boxes.device)
-    cluster[refs] = torch.arange(k, device=boxes.device)
+    thr = b.new_tensor(iou_threshold)
+    order = torch.sort(s, descending=True, stable=True)[1]  # the greedy order
+    # Greedy references: exactly the boxes that no earlier reference overlaps
+    # (the fixed point of this rule is unique: decide the boxes in order). mmcv's
+    # kernel is the first guess; each pass fixes at least the next wrong box.
     is_ref = torch.zeros(n, dtype=torch.bool, device=boxes.device)
-    is_ref[refs] = True
-    others = (~is_ref).nonzero(as_tuple=True)[0]
-    ref_boxes = b[refs]
-    step = max(1, _BLOCK // max(k, 1))
-    for start in range(0, others.numel(), step):
-        idx = others[start:start + step]
-        over = _overlaps_more_than(ref_boxes, b[idx], iou_threshold, offset)
-        cluster[idx] = over.to(torch.uint8).argmax(0)
+    is_ref[nms(b, s, iou_threshold, offset=offset)[1]] = True
+    while True:
+        refs = order[is_ref[order]]
+        first = _first_overlapping_ref(b, order, refs, thr, offset)
+        if torch.equal(first < 0, is_ref):
+            break
+        is_ref = first < 0
+    k = refs.numel()
+    # Cluster of each box: a reference is its own, any other box the first
+    # earlier reference overlapping it (the one that suppressed it).
+    cluster = first
+    cluster[refs] = torch.arange(k, device=boxes.device)
     centers = (b[:, :2] + b[:, 2:]) / 2
     e = torch.exp(s - s.max())  # softmax within each cluster (shift-invariant)
     norm = s.new_zeros(k).index_add_(0, cluster, e)
@@ -111,7 +152,6 @@ def _cl_balanced_keep(boxes: Tensor, scores: Tensor, iou_threshold: float, offse
     best = s.new_full((k, ), -float('inf')).scatter_reduce_(0, cluster, select, 'amax',
                                                           include_self=True)
     # Ties: the higher-scoring member (earlier in score order) wins.
-    order = torch.sort(s, descending=True, stable=True)[1]
     rank = torch.empty_like(order)
     rank[order] = torch.arange(n, device=boxes.device)
     cand = select >= best[cluster]
