@@ -78,7 +78,8 @@ class BoxWeightedDenseHeadMixin:
         s = self.targets_start
         labels, label_weights, bbox_targets, bbox_weights = targets[s:s + 4]
         gt_bboxes = self.matched_gt_boxes(targets)
-        img_hw = bbox_preds[0].new_tensor([meta['img_shape'][:2] for meta in batch_img_metas])
+        img_hw = bbox_preds[0].new_tensor([meta['img_shape'][:2] for meta in batch_img_metas],
+                                          dtype=torch.float32)
         for term, weighters in self.loss_weighters.items():
             positives_only = all(getattr(w, 'positives_only', False) for w in weighters)
             boxes, entries = self._weighting_boxes(term, anchor_list, cls_scores, bbox_preds,

@@ -175,7 +175,8 @@ def test_iac_assigner_gets_the_heads_probabilities_per_image_and_level(monkeypat
     reg = [torch.zeros(2, 8, s, s) for s in (4, 2)]
     metas = [dict(img_shape=(32, 32), pad_shape=(32, 32)),
              dict(img_shape=(20, 28), pad_shape=(32, 32))]
-    gts = [GTS[0], InstanceData(bboxes=torch.tensor([[2., 2., 14., 12.]]), labels=torch.tensor([1]))]
+    gts = [GTS[0],
+           InstanceData(bboxes=torch.tensor([[2., 2., 14., 12.]]), labels=torch.tensor([1]))]
     head.loss_by_feat(cls, reg, gts, metas)
     assert len(seen) == 2
     anchors, valid = head.get_anchors([(4, 4), (2, 2)], metas, device='cpu')

@@ -307,7 +307,8 @@ def test_gathered_entries_match_a_reference_over_levels_and_images(term):
         ref['lab'].append(labels[lvl][mask])
     ref = {k: torch.cat(v) for k, v in ref.items()}
     torch.testing.assert_close(boxes.pred_boxes, ref['pred'])
-    assert (boxes.pred_boxes >= 0).all() and (boxes.pred_boxes[boxes.img_inds == 1, 0::2] <= 28).all()
+    assert (boxes.pred_boxes >= 0).all()
+    assert (boxes.pred_boxes[boxes.img_inds == 1, 0::2] <= 28).all()
     assert torch.equal(boxes.img_inds, ref['img'])
     assert torch.equal(boxes.labels, ref['lab'])
     assert set(boxes.img_inds.tolist()) == {0, 1}

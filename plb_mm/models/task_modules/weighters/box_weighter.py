@@ -37,10 +37,11 @@ class WeightingBoxes:
 
     Attributes:
         pred_boxes (Tensor): (n, 4) the box each entry stands for, x1y1x2y2 in
-            input-image pixels: the decoded prediction of an anchor (dense
-            heads) or the RoI (second stage). Detached.
-        gt_boxes (Tensor): (n, 4) the matched ground-truth box; rows of
-            negatives are undefined (zeros).
+            input-image pixels: the decoded prediction of an anchor, clipped
+            to the image (dense heads), or the RoI (second stage). Detached.
+        gt_boxes (Tensor): (n, 4) the ground-truth box the entry was matched
+            to (from the sampling results); rows of negatives are undefined
+            (zeros).
         is_pos (Tensor): (n, ) bool, entries matched to a ground truth.
         labels (Tensor): (n, ) long, target class (``num_classes`` = background).
         img_inds (Tensor): (n, ) long, image of each entry within the batch.
