@@ -1,6 +1,7 @@
 from .checked_coco import CheckedCocoDataset, ImageFileError
 from .coco_format import CocoFormatError, find_coco_problems, load_coco_json
-from .converters import PRESETS, VOCFormatError, parse_voc_xml, voc_to_coco
+from .converters import (PRESETS, VOCFormatError, format_report, parse_voc_xml, review_boxes,
+                         voc_to_coco)
 from .dataset_check import DatasetReport, check_coco_dataset, check_config_datasets
 from .image_check import ImageRecord, check_image_files
 from .synthetic_cells import (SyntheticCellsDataset, ensure_synthetic_cells,
@@ -10,5 +11,6 @@ __all__ = [
     'CheckedCocoDataset', 'CocoFormatError', 'ImageFileError', 'find_coco_problems',
     'load_coco_json', 'DatasetReport', 'check_coco_dataset', 'check_config_datasets',
     'ImageRecord', 'check_image_files', 'SyntheticCellsDataset', 'ensure_synthetic_cells',
-    'generate_synthetic_cells', 'PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco'
+    'generate_synthetic_cells', 'PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco',
+    'format_report', 'review_boxes'
 ]

@@ -1,17 +1,22 @@
 """Convert a Pascal VOC-layout data set (BCCD, VOC 2007) to COCO JSON.
 
-    python tools/dataset_converters/voc2coco.py data/BCCD --preset bccd
+    python tools/dataset_converters/voc2coco.py data/BCCD --preset bccd \\
+        --drop-degenerate --drop-duplicates
     python tools/dataset_converters/voc2coco.py data/VOCdevkit/VOC2007 --preset voc07
     python tools/dataset_converters/voc2coco.py ROOT --classes a b c --splits train test
 
 Writes ROOT/annotations/<prefix>_<split>.json. A malformed XML file, an unknown
-class, an empty box or a box outside its image stops the conversion with an
+class, an inverted box or a box outside its image stops the conversion with an
 error naming the file and the object (--clip-boxes clips boxes outside instead).
+Degenerate boxes (a side under --min-size px) and near-duplicates (IoU above
+--dup-iou with an earlier box of the same class) are kept, or dropped with
+--drop-degenerate / --drop-duplicates; either way each one is printed with its
+file and object index and listed in the JSON's info.issues.
 """
 import argparse
 import os.path as osp
 
-from plb_mm.datasets import PRESETS, voc_to_coco
+from plb_mm.datasets import PRESETS, format_report, voc_to_coco
 
 
 def main():
@@ -25,6 +30,14 @@ def main():
     p.add_argument('--tolerance', type=float, default=1.0,
                    help='px a box may reach outside its image (clipped) before it is an error')
     p.add_argument('--clip-boxes', action='store_true', help='clip boxes outside the image')
+    p.add_argument('--min-size', type=float, default=2.0,
+                   help='a box with a side under this many px is degenerate (default 2; 0: off)')
+    p.add_argument('--dup-iou', type=float, default=0.8,
+                   help='a box with IoU above this with an earlier box of its class is a '
+                        'near-duplicate (default 0.8; 1: off)')
+    p.add_argument('--drop-degenerate', action='store_true', help='leave degenerate boxes out')
+    p.add_argument('--drop-duplicates', action='store_true',
+                   help='leave near-duplicates out (the first box of each group stays)')
     args = p.parse_args()
     preset = PRESETS.get(args.preset, {})
     classes = args.classes or preset.get('classes')
@@ -35,10 +48,11 @@ def main():
     out_dir = args.out_dir or osp.join(args.root, 'annotations')
     for split in splits:
         out = osp.join(out_dir, f'{prefix}_{split}.json')
-        s = voc_to_coco(args.root, split, classes, out, tolerance=args.tolerance,
-                        clip=args.clip_boxes)['info']['summary']
-        print(f'{out}: {s["images"]} images, {s["boxes"]} boxes '
-              f'({s["difficult"]} difficult -> iscrowd, {s["clipped"]} clipped)', flush=True)
+        coco = voc_to_coco(args.root, split, classes, out, tolerance=args.tolerance,
+                           clip=args.clip_boxes, min_size=args.min_size, dup_iou=args.dup_iou,
+                           drop_degenerate=args.drop_degenerate,
+                           drop_duplicates=args.drop_duplicates)
+        print('\n'.join(format_report(out, coco['info'])), flush=True)
 
 
 if __name__ == '__main__':

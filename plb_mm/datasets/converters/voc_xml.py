@@ -1,10 +1,25 @@
 """Pascal VOC layout (``Annotations/*.xml``, ``ImageSets/Main/<split>.txt``,
-``JPEGImages/``) to COCO JSON: BCCD's release and VOC 2007 use it."""
+``JPEGImages/``) to COCO JSON: BCCD's release and VOC 2007 use it.
+
+What cannot be converted as it is stops the conversion with an error naming
+the file and the object (malformed XML, a missing field, an unknown class, an
+inverted box, a box outside the image beyond the tolerance unless clipping is
+asked for, a listed image without its XML or image file). What converts but is
+suspect is kept, reported and recorded in the COCO file's ``info``, or dropped
+on request: degenerate and near-duplicate boxes
+(:mod:`~plb_mm.datasets.converters.box_review`).
+"""
+import difflib
 import json
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Sequence
+
+from .box_review import review_boxes
+from .conversion_report import issue_records
+
+__all__ = ['PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco']
 
 PRESETS = {
     'bccd': dict(classes=('RBC', 'WBC', 'Platelets'), splits=('train', 'val', 'test'),
@@ -68,7 +83,11 @@ def parse_voc_xml(xml_file: str, classes: Sequence[str], tolerance: float = 1.0,
         name = _text(obj, 'name', xml_file, f'object {k}: ')
         what = f'object {k} ({name}): '
         if name not in classes:
-            raise VOCFormatError(f'{xml_file}: {what}unknown class {name!r}; known: {list(classes)}')
+            close = difflib.get_close_matches(name, classes, n=1, cutoff=0.6) or \
+                [c for c in classes if c.lower() == name.lower()]
+            hint = f' (did you mean {close[0]!r}?)' if close else ''
+            raise VOCFormatError(f'{xml_file}: {what}unknown class {name!r}{hint}; '
+                                 f'known: {list(classes)}')
         box = obj.find('bndbox')
         if box is None:
             raise VOCFormatError(f'{xml_file}: {what}missing <bndbox>')
@@ -89,14 +108,33 @@ def parse_voc_xml(xml_file: str, classes: Sequence[str], tolerance: float = 1.0,
             if x2 <= x1 or y2 <= y1:
                 raise VOCFormatError(f'{xml_file}: {what}box lies wholly outside the image')
         difficult = obj.find('difficult')
-        objects.append(dict(name=name, bbox=[x1, y1, x2, y2],
-                            difficult=bool(difficult is not None and difficult.text
-                                           and int(float(difficult.text)))))
+        difficult = difficult is not None and bool(difficult.text and difficult.text.strip()) \
+            and bool(_number(obj, 'difficult', xml_file, what))
+        objects.append(dict(name=name, bbox=[x1, y1, x2, y2], difficult=difficult))
     return dict(width=int(W), height=int(H), objects=objects, clipped=clipped)
 
 
+def _read_split(split_file: str) -> List[str]:
+    """Image ids of a split list; a repeated id is an error naming both lines."""
+    ids: List[str] = []
+    seen: Dict[str, int] = {}
+    with open(split_file) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            img_id = line.split()[0]
+            if img_id in seen:
+                raise VOCFormatError(f'{split_file}: line {n}: image {img_id!r} is listed '
+                                     f'again (first on line {seen[img_id]})')
+            seen[img_id] = n
+            ids.append(img_id)
+    return ids
+
+
 def voc_to_coco(root: str, split: str, classes: Sequence[str], out_file: Optional[str] = None,
-                tolerance: float = 1.0, clip: bool = False, img_ext: str = '.jpg') -> dict:
+                tolerance: float = 1.0, clip: bool = False, img_ext: str = '.jpg',
+                min_size: float = 2.0, dup_iou: float = 0.8, drop_degenerate: bool = False,
+                drop_duplicates: bool = False) -> dict:
     """Convert one split of a VOC-layout folder to COCO.
 
     ``file_name`` of each image is relative to ``root`` (``JPEGImages/<id>.jpg``),
@@ -104,18 +142,47 @@ def voc_to_coco(root: str, split: str, classes: Sequence[str], out_file: Optiona
     ``difficult`` objects get ``iscrowd=1`` (ignored by mmdet and by COCO
     evaluation). Every listed image must have its XML and its image file.
 
+    Degenerate boxes (a side under ``min_size`` px) and near-duplicates (IoU
+    above ``dup_iou`` with an earlier box of the same class; see
+    :func:`~.box_review.review_boxes`) are kept unless ``drop_degenerate`` /
+    ``drop_duplicates``; either way each one is listed in ``info['issues']``
+    with its XML file, object index, class, box and whether it was dropped.
+
+    Args:
+        root (str): the folder with ``Annotations/``, ``ImageSets/Main/`` and
+            ``JPEGImages/``.
+        split (str): the split list ``ImageSets/Main/<split>.txt``.
+        classes (Sequence[str]): class names, in category id order.
+        out_file (str, optional): where to write the JSON.
+        tolerance (float): px a box may reach outside its image; such a box
+            is clipped (counted as ``clipped``). Further out is an error
+            unless ``clip``.
+        clip (bool): clip boxes that reach further out.
+        img_ext (str): the image files' extension.
+        min_size (float): degenerate below this side in px (0: no check).
+        dup_iou (float): duplicate above this IoU (>= 1: no check).
+        drop_degenerate (bool): leave degenerate boxes out.
+        drop_duplicates (bool): leave near-duplicates out (the first box of
+            each group stays).
+
     Returns:
-        dict: the COCO data, also written to ``out_file`` when given, with a
-        ``summary`` of counts under ``info``.
+        dict: the COCO data, also written to ``out_file`` when given; its
+        ``info`` holds the ``source``, the ``options``, a ``summary`` of counts
+        and the ``issues`` (see :mod:`~.conversion_report`).
+
+    Raises:
+        FileNotFoundError: no split list, or a listed image without its XML or
+            image file.
+        VOCFormatError: see :func:`parse_voc_xml`; an image listed twice.
     """
     split_file = osp.join(root, 'ImageSets', 'Main', f'{split}.txt')
     if not osp.isfile(split_file):
         raise FileNotFoundError(f'{split_file}: split list not found (VOC layout expected: '
                                 f'Annotations/, ImageSets/Main/, JPEGImages/)')
-    with open(split_file) as f:
-        ids = [line.split()[0] for line in f if line.strip()]
+    ids = _read_split(split_file)
     images: List[Dict] = []
     annotations: List[Dict] = []
+    issues: Dict[str, List[Dict]] = dict(degenerate=[], duplicates=[])
     clipped = 0
     for img_id in ids:
         xml_file = osp.join(root, 'Annotations', f'{img_id}.xml')
@@ -128,7 +195,15 @@ def voc_to_coco(root: str, split: str, classes: Sequence[str], out_file: Optiona
         clipped += ann['clipped']
         images.append(dict(id=len(images) + 1, file_name=file_name, width=ann['width'],
                            height=ann['height']))
-        for obj in ann['objects']:
+        objects = [dict(obj, object=k) for k, obj in enumerate(ann['objects'])]
+        review = review_boxes([o['bbox'] for o in objects], [o['name'] for o in objects],
+                              min_size, dup_iou, drop_degenerate, drop_duplicates)
+        for kind, records in issue_records(review, objects, f'Annotations/{img_id}.xml',
+                                           file_name, 'object').items():
+            issues[kind] += records
+        for obj, keep in zip(objects, review.keep):
+            if not keep:
+                continue
             x1, y1, x2, y2 = obj['bbox']
             annotations.append(dict(
                 id=len(annotations) + 1, image_id=len(images),
@@ -136,9 +211,17 @@ def voc_to_coco(root: str, split: str, classes: Sequence[str], out_file: Optiona
                 bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1),
                 iscrowd=int(obj['difficult'])))
     summary = dict(split=split, images=len(images), boxes=len(annotations),
-                   difficult=sum(a['iscrowd'] for a in annotations), clipped=clipped)
-    coco = dict(info=dict(description=f'{osp.abspath(root)} {split}', summary=summary),
-                images=images, annotations=annotations,
+                   difficult=sum(a['iscrowd'] for a in annotations), clipped=clipped,
+                   degenerate=len(issues['degenerate']), duplicates=len(issues['duplicates']),
+                   dropped=sum(r['dropped'] for v in issues.values() for r in v))
+    info = dict(
+        description=f'{osp.abspath(root)} {split}: Pascal VOC XML -> COCO (plb_mm voc2coco)',
+        source=dict(format='voc', root=osp.abspath(root), split=split,
+                    split_file=f'ImageSets/Main/{split}.txt'),
+        options=dict(tolerance=tolerance, clip=clip, min_size=min_size, dup_iou=dup_iou,
+                     drop_degenerate=drop_degenerate, drop_duplicates=drop_duplicates),
+        summary=summary, issues=issues)
+    coco = dict(info=info, images=images, annotations=annotations,
                 categories=[dict(id=k + 1, name=c) for k, c in enumerate(classes)])
     if out_file:
         os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
