@@ -1,7 +1,8 @@
 from .checked_coco import CheckedCocoDataset, ImageFileError
 from .coco_format import CocoFormatError, find_coco_problems, load_coco_json
-from .converters import (PRESETS, VOCFormatError, format_report, parse_voc_xml, review_boxes,
-                         voc_to_coco)
+from .converters import (PRESETS, VOCFormatError, YoloFormatError, YoloRow, find_yolo_splits,
+                         format_report, load_data_yaml, parse_voc_xml, parse_yolo_row,
+                         read_yolo_labels, review_boxes, voc_to_coco, yolo_to_coco)
 from .dataset_check import DatasetReport, check_coco_dataset, check_config_datasets
 from .image_check import ImageRecord, check_image_files
 from .synthetic_cells import (SyntheticCellsDataset, ensure_synthetic_cells,
@@ -12,5 +13,6 @@ __all__ = [
     'load_coco_json', 'DatasetReport', 'check_coco_dataset', 'check_config_datasets',
     'ImageRecord', 'check_image_files', 'SyntheticCellsDataset', 'ensure_synthetic_cells',
     'generate_synthetic_cells', 'PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco',
-    'format_report', 'review_boxes'
+    'YoloFormatError', 'YoloRow', 'find_yolo_splits', 'format_report', 'load_data_yaml',
+    'parse_yolo_row', 'read_yolo_labels', 'review_boxes', 'yolo_to_coco'
 ]

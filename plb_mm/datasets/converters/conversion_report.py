@@ -91,11 +91,12 @@ def _listed(records: List[Dict], line) -> List[str]:
 
 
 def format_report(out_file: str, info: Dict) -> List[str]:
-    """The lines that report one converted split: counts on the first line,
-    then every kind of issue found, each record on its own line (at most
-    ``MAX_PRINTED`` per kind; the file's ``info`` holds them all)."""
+    """The lines that report one converted split: counts on the first line
+    (those of ``_COUNTS`` that are not zero), then every kind of issue found,
+    each record on its own line (at most ``MAX_PRINTED`` per kind; the file's
+    ``info`` holds them all)."""
     s, opts, issues = info['summary'], info.get('options', {}), info.get('issues', {})
-    counts = ', '.join(f'{s[k]} {label}' for k, label in _COUNTS.items() if k in s)
+    counts = ', '.join(f'{s[k]} {label}' for k, label in _COUNTS.items() if s.get(k))
     lines = [f"{out_file}: {s['images']} images, {s['boxes']} boxes"
              + (f' ({counts})' if counts else '')]
     deg, dup = issues.get('degenerate', []), issues.get('duplicates', [])
