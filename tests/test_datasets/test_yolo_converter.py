@@ -154,6 +154,11 @@ def test_box_outside_the_image(tmp_path):
     coco = yolo_to_coco(str(root), 'train')
     assert coco['annotations'][0]['bbox'] == [160.5, 40, 39.5, 20]
     assert coco['info']['summary']['clipped'] == 1
+    # a box on the border, its normalised coordinates rounded: clipped, not counted
+    label.write_text('0 0.833334 0.5 0.333333 0.2\n')  # x2 = 200.0001
+    coco = yolo_to_coco(str(root), 'train')
+    assert coco['annotations'][0]['bbox'] == [133.3335, 40, 66.6665, 20]
+    assert coco['info']['summary']['clipped'] == 0
     # pixel coordinates instead of normalised ones
     label.write_text('0 100 50 40 20\n')
     with pytest.raises(YoloFormatError, match=r'line 1: .*coordinates pixels rather than '

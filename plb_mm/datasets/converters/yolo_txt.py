@@ -27,7 +27,8 @@ errors name the label file and the line.
   error.
 - A box reaching outside the image by more than ``tolerance`` px: error
   unless ``clip`` (Ultralytics clips such boxes silently); within the
-  tolerance it is clipped and counted.
+  tolerance it is clipped and counted (an overshoot of at most 0.01 px, the
+  rounding of normalised coordinates, is clipped without being counted).
 - Degenerate boxes (a side under ``min_size`` px) and near-duplicates (IoU
   above ``dup_iou`` with an earlier box of the class; Ultralytics drops exact
   repeats of a row): kept and reported, dropped with ``drop_degenerate`` /
@@ -69,6 +70,9 @@ IMG_EXTS = ('.bmp', '.jpeg', '.jpg', '.mpo', '.png', '.tif', '.tiff', '.webp')
 SPLITS = ('train', 'val', 'test')
 _ALIASES = {'val': ('val', 'valid'), 'valid': ('valid', 'val')}
 _FIELDS = ('class', 'cx', 'cy', 'w', 'h')
+# px a box may overshoot the image by rounding of its normalised coordinates
+# (6 decimals of a 4000 px side: 0.002 px); clipped without being counted.
+_ROUNDING = 0.01
 
 
 class YoloFormatError(ValueError):
@@ -418,9 +422,10 @@ def yolo_to_coco(root: str, split: str, classes: Optional[Sequence[str]] = None,
                         f'drop_degenerate / --drop-degenerate')
                 if not keep:
                     continue
+                w, h = round(x2 - x1, 4), round(y2 - y1, 4)
                 ann = dict(id=len(annotations) + 1, image_id=image['id'],
-                           category_id=row.class_id + 1, bbox=[x1, y1, x2 - x1, y2 - y1],
-                           area=(x2 - x1) * (y2 - y1), iscrowd=0)
+                           category_id=row.class_id + 1, bbox=[x1, y1, w, h],
+                           area=round(w * h, 4), iscrowd=0)
                 if extra_to_ann is not None:
                     ann.update(extra_to_ann(row, label_file, image))
                 annotations.append(ann)
@@ -454,8 +459,8 @@ def yolo_to_coco(root: str, split: str, classes: Optional[Sequence[str]] = None,
 
 def _row_box(row: YoloRow, W: int, H: int, label_file: str, img_path: str, tolerance: float,
              clip: bool, counts: Dict) -> Dict:
-    """The row's box in pixels (``x1, y1, x2, y2``), checked against the
-    image; clipping is counted in ``counts['clipped']``."""
+    """The row's box in pixels (``x1, y1, x2, y2``, rounded to 1e-4 px),
+    checked against the image; clipping is counted in ``counts['clipped']``."""
     cx, cy, w, h = row.box
     x1, y1, x2, y2 = (round(v, 4) for v in ((cx - w / 2) * W, (cy - h / 2) * H,
                                             (cx + w / 2) * W, (cy + h / 2) * H))
@@ -470,7 +475,7 @@ def _row_box(row: YoloRow, W: int, H: int, label_file: str, img_path: str, toler
                 f'{out:g} px outside the {W}x{H} image {img_path} (clip=True / --clip-boxes '
                 f'clips such boxes, as Ultralytics does).{hint}')
         x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, W), min(y2, H)
-        counts['clipped'] += 1
+        counts['clipped'] += out > _ROUNDING
         if x2 < x1 or y2 < y1:
             raise YoloFormatError(f'{where}: box lies wholly outside the {W}x{H} image')
     return dict(line=row.line, bbox=[x1, y1, x2, y2])
