@@ -5,163 +5,202 @@ download, and is deterministic for a seed (image ``i`` of a split is drawn from
 ``numpy.random.default_rng([seed, split_index, i])``, so a larger data set
 starts with the same images as a smaller one).
 
-What is drawn, on a pale pink background with stain noise:
+Its parameters come from a **preset**, with overrides of single values:
 
-============  ==========================================  =======================
-class         look                                        bbox side (px, default)
-============  ==========================================  =======================
-RBC           pink disc with a pale centre and dark rim    56 - 104 (medium/large)
-WBC           lilac cytoplasm, purple lobed nucleus        36 - 64  (medium)
-Platelet      small dark purple dot                        6 - 16   (small)
-============  ==========================================  =======================
+``bccd_like`` (the default, 416 x 416 px)
+    Box statistics of real BCCD resized to 416 x 416 (as its 640 x 480 images
+    are for training): 13.5 boxes per image; sqrt(box area) medians RBC 76 px,
+    WBC 142 px, platelets 30 px; about a fifth of the boxes overlap another at
+    IoU > 0.1; COCO size bands small 5 %, medium 87 %, large 8 %. And what
+    makes real smears hard: dense, touching and overlapping red cells, cells
+    cut by the border (boxes clipped to the image, kept when at least
+    ``min_visible`` of the cell's width and height shows), defocus (whole
+    images and single cells), stain, colour-cast and illumination variation
+    (vignetting, gradients), sensor noise, debris, loose platelet boxes and,
+    as in BCCD, red cells without a box (``unlabelled``: a share drawn per
+    image from a range). See :mod:`.synthetic_smear`.
+``easy`` (320 x 320 px)
+    The generator before the presets, bit for bit: flat pink discs (RBC
+    56-104 px), lilac white cells (36-64 px), dark dots (platelets 6-16 px),
+    inside the image, every cell boxed. A CPU baseline reaches ~80 mAP on it.
+    See :mod:`.synthetic_easy`.
 
-With COCO's area bands (small < 32^2 <= medium < 96^2 <= large) all three bands
-occur: platelets are small, white cells medium, red cells medium and large.
-Cells lie wholly inside the image, so every box is valid.
+Overrides are deep-merged into the preset (``img_size=320``,
+``cells=dict(RBC=dict(unlabelled=(0, 0)))``, ``look=dict(noise=(0, 0))``); a
+key the preset does not have, or a value of another kind, is an error.
+:func:`preset_params` shows the merged parameters.
+
+``meta.json`` in the data set's folder records the preset, the overrides and
+the merged parameters; :func:`ensure_synthetic_cells` regenerates a set whose
+merged parameters no longer match what the same request gives (a preset
+changed in the code, or a set made before the presets) and refuses one made
+for another request.
 """
+import contextlib
+import copy
+import fcntl
 import json
 import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 from mmdet.registry import DATASETS
 
 from .checked_coco import CheckedCocoDataset
+from .synthetic_easy import EASY_CELLS, draw_easy
+from .synthetic_smear import draw_bccd_like
 
 CLASSES = ('RBC', 'WBC', 'Platelet')
 SPLITS = ('train', 'val')
 
-# (min, max) diameter in pixels and (min, max) count per image, per class.
-DEFAULT_CELLS = dict(
-    RBC=dict(diameter=(56, 104), count=(3, 8)),
-    WBC=dict(diameter=(36, 64), count=(1, 2)),
-    Platelet=dict(diameter=(6, 16), count=(2, 7)),
+
+def _cls(count, count_p, diameter, elongation, irregularity, overlap, cluster,
+         outside, min_visible, box_scale, box_jitter, unlabelled=(0.0, 0.0),
+         cluster_distance=(0.75, 1.0), region=1.0):
+    return dict(count=count, count_p=count_p, diameter=diameter, elongation=elongation,
+                irregularity=irregularity, overlap=overlap, cluster=cluster,
+                cluster_distance=cluster_distance, region=region, outside=outside,
+                min_visible=min_visible, box_scale=box_scale, box_jitter=box_jitter,
+                unlabelled=unlabelled)
+
+
+SYNTHETIC_PRESETS: Dict[str, Dict] = dict(
+    easy=dict(renderer='easy', img_size=320, cells=EASY_CELLS),
+    bccd_like=dict(
+        renderer='smear',
+        img_size=416,
+        # Per class, lengths in px at img_size (they do not scale with it: a
+        # larger image shows a larger field of the same smear):
+        #   count: (min, max) cells tried per image, uniform; count_p: or the
+        #     probabilities of 0, 1, 2, ... cells (used when not None);
+        #   diameter: normal(mean, sd) clipped to [min, max];
+        #   elongation: (min, max) of the outline's 2nd harmonic (an ellipse);
+        #   irregularity: max amplitude of the 3rd harmonic (half for the 4th);
+        #   overlap: per class already placed, the share of the two radii by
+        #     which centres may come closer than touching;
+        #   cluster: probability to place a cell against one placed before,
+        #     at cluster_distance x the sum of radii (clumps);
+        #   region: share of the image side over which centres are spread;
+        #   outside: how far (x radius) a centre may lie beyond the border;
+        #   min_visible: share of the box's width and height that must be in
+        #     the image for the cell to be boxed;
+        #   box_scale, box_jitter: annotator's box around the outline (scale
+        #     about the centre; normal noise of each side, x the side);
+        #   unlabelled: (min, max) of the per-image share of cells left unboxed.
+        cells=dict(
+            RBC=_cls(count=(13, 35), count_p=None,
+                     diameter=dict(mean=78, sd=7, min=60, max=100),
+                     elongation=(0.0, 0.12), irregularity=0.06,
+                     overlap=dict(RBC=0.25, WBC=0.1, Platelet=0.0), cluster=0.15,
+                     outside=0.3, min_visible=0.7, box_scale=1.0, box_jitter=0.02,
+                     unlabelled=(0.05, 0.5)),
+            WBC=_cls(count=(1, 1), count_p=(0.01, 0.95, 0.04),
+                     diameter=dict(mean=128, sd=30, min=70, max=165),
+                     elongation=(0.0, 0.1), irregularity=0.03,
+                     overlap=dict(RBC=0.0, WBC=0.0, Platelet=0.0), cluster=0.0,
+                     region=0.55, outside=0.0, min_visible=0.5, box_scale=1.1,
+                     box_jitter=0.03),
+            Platelet=_cls(count=(0, 5), count_p=(0.45, 0.26, 0.19, 0.06, 0.03, 0.01),
+                          diameter=dict(mean=18, sd=3, min=10, max=26),
+                          elongation=(0.0, 0.25), irregularity=0.15,
+                          overlap=dict(RBC=0.5, WBC=0.0, Platelet=0.0), cluster=0.0,
+                          outside=0.2, min_visible=0.5, box_scale=1.65, box_jitter=0.05),
+        ),
+        # Small unboxed specks (count: Poisson mean; diameter: uniform range).
+        debris=dict(count=4.0, diameter=(2.0, 7.0)),
+        # Painting. Colours are BGR; stains are absorbances (Beer-Lambert) at
+        # full thickness, measured on BCCD against its background.
+        look=dict(
+            background=(202.0, 207.0, 206.0), background_cast=0.02, brightness=(0.95, 1.05),
+            vignetting=(0.0, 0.2), gradient=(0.0, 0.12),
+            stain=dict(RBC=(0.17, 0.23, 0.11), cytoplasm=(0.02, 0.42, 0.18),
+                       nucleus=(0.0, 0.75, 0.42), granule=(0.80, 0.70, 0.05),
+                       platelet=(0.0, 0.55, 0.35), debris=(0.25, 0.30, 0.30)),
+            stain_gain=(0.8, 1.25), stain_tint=0.08,
+            rbc_pallor=(0.35, 0.7), rbc_density=(0.8, 1.1), refractile_p=0.2,
+            # neutrophil-like (lobed), lymphocyte-like (round), eosinophil-like
+            wbc_kinds=(0.6, 0.25, 0.15),
+            cell_blur_p=0.15, cell_blur=(0.8, 2.5),          # a defocused cell
+            focus_blur=(0.5, 1.0), defocus_p=0.25, defocus_blur=(1.2, 2.5),  # gaussian sigma, px
+            noise=(1.0, 4.0),                                 # sensor noise sd, grey levels
+        ),
+    ),
 )
+DEFAULT_PRESET = 'bccd_like'
+
+# Generation parameters of the default data set (configs/_base_/datasets/synthetic_cells.py).
+DEFAULT_PARAMS = dict(num_train=160, num_val=40, seed=0, preset=DEFAULT_PRESET)
+
+
+def _merge(base, override, where: str):
+    """``override`` deep-merged into ``base``: dict keys must exist in
+    ``base``, and a value must be of the kind it replaces (dict, sequence,
+    number, string); ``None`` in ``base`` accepts anything."""
+    if base is None or override is None:
+        return copy.deepcopy(override)
+    if isinstance(base, dict):
+        if not isinstance(override, dict):
+            raise ValueError(f'synthetic cells: {where} must be a dict, got {override!r}')
+        out = copy.deepcopy(base)
+        for k, v in override.items():
+            if k not in base:
+                raise ValueError(f'synthetic cells: unknown parameter {where}.{k}; '
+                                 f'known: {sorted(base)}')
+            out[k] = _merge(base[k], v, f'{where}.{k}')
+        return out
+    kinds = ((list, tuple), (int, float), (str,))
+    for kind in kinds:
+        if isinstance(base, kind) and not isinstance(base, bool):
+            if not isinstance(override, kind) or isinstance(override, bool):
+                raise ValueError(f'synthetic cells: {where} must be like {base!r}, '
+                                 f'got {override!r}')
+            return copy.deepcopy(override)
+    return copy.deepcopy(override)
+
+
+def preset_params(preset: Optional[str] = None, **overrides) -> Dict:
+    """The generation parameters of ``preset`` (default ``bccd_like``) with
+    ``overrides`` deep-merged in (see the module docstring)."""
+    preset = preset or DEFAULT_PRESET
+    if preset not in SYNTHETIC_PRESETS:
+        raise ValueError(f'synthetic cells: unknown preset {preset!r}; known: {sorted(SYNTHETIC_PRESETS)}')
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if 'renderer' in overrides:
+        raise ValueError('synthetic cells: the renderer comes with the preset; '
+                         'choose another preset instead')
+    params = _merge(SYNTHETIC_PRESETS[preset], overrides, preset)
+    return json.loads(json.dumps(params))  # tuples -> lists, as stored in meta.json
+
+
+def draw_smear(rng: np.random.Generator, params: Optional[Dict] = None):
+    """Draw one smear with merged parameters (:func:`preset_params`).
+
+    Returns:
+        tuple: a ``(size, size, 3)`` uint8 BGR image and a list of
+        ``dict(label=str, bbox=[x1, y1, x2, y2])`` (int pixels, inside the
+        image) for the boxed cells.
+    """
+    params = params or preset_params()
+    if params['renderer'] == 'easy':
+        return draw_easy(rng, params['img_size'], params['cells'])
+    return draw_bccd_like(rng, params['img_size'], params)
 
 
 def _rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, SPLITS.index(split), index])
 
 
-def _place(rng, size: int, diameter: int, placed: List[Tuple[float, float, float]],
-           max_overlap: float) -> Optional[Tuple[float, float]]:
-    """A centre for a disc of ``diameter`` inside the image, overlapping the
-    discs already placed by less than ``max_overlap`` of the smaller radius."""
-    r = diameter / 2
-    for _ in range(50):
-        cx = rng.uniform(r, size - r)
-        cy = rng.uniform(r, size - r)
-        ok = True
-        for px, py, pr in placed:
-            if np.hypot(cx - px, cy - py) < r + pr - max_overlap * min(r, pr):
-                ok = False
-                break
-        if ok:
-            return cx, cy
-    return None
-
-
-def _draw_rbc(img, rng, cx, cy, d):
+def _write_split(root: str, split: str, num: int, seed: int, params: Dict,
+                 verbose: bool) -> None:
     import cv2
-    r = d / 2
-    # Work on the cell's square only.
-    x0, y0 = max(0, int(cx - r) - 1), max(0, int(cy - r) - 1)
-    x1, y1 = min(img.shape[1], int(cx + r) + 2), min(img.shape[0], int(cy + r) + 2)
-    yy, xx = np.mgrid[y0:y1, x0:x1]
-    dist = np.hypot(xx - cx, yy - cy) / r
-    inside = dist <= 1.0
-    # Biconcave look: darker rim, pale centre.
-    base = np.array([120, 110, 215], np.float32)  # BGR
-    pale = np.array([200, 190, 240], np.float32)
-    t = np.clip((0.55 - dist) / 0.55, 0, 1)[..., None]
-    col = base * (1 - t) + pale * t
-    col = np.where((dist > 0.85)[..., None], col * 0.85, col)
-    patch = img[y0:y1, x0:x1]
-    patch[inside] = col[inside] + rng.normal(0, 4, size=(int(inside.sum()), 3))
-    cv2.circle(img, (int(round(cx)), int(round(cy))), int(round(r)), (105, 95, 190), 1,
-               lineType=cv2.LINE_AA)
-
-
-def _draw_wbc(img, rng, cx, cy, d):
-    import cv2
-    r = d / 2
-    c = (int(round(cx)), int(round(cy)))
-    cv2.circle(img, c, int(round(r)), (225, 185, 200), -1, lineType=cv2.LINE_AA)
-    # Lobed nucleus: 2-4 overlapping purple ellipses.
-    for _ in range(rng.integers(2, 5)):
-        ang = rng.uniform(0, 2 * np.pi)
-        off = rng.uniform(0.1, 0.35) * r
-        ex = int(round(cx + off * np.cos(ang)))
-        ey = int(round(cy + off * np.sin(ang)))
-        axes = (max(2, int(r * rng.uniform(0.25, 0.42))),
-                max(2, int(r * rng.uniform(0.18, 0.32))))
-        cv2.ellipse(img, (ex, ey), axes, float(np.degrees(ang)), 0, 360,
-                    (150, 40, 95), -1, lineType=cv2.LINE_AA)
-
-
-def _draw_platelet(img, rng, cx, cy, d):
-    import cv2
-    r = d / 2
-    pts = []
-    for k in range(7):
-        ang = 2 * np.pi * k / 7
-        rr = r * rng.uniform(0.7, 1.0)
-        pts.append((cx + rr * np.cos(ang), cy + rr * np.sin(ang)))
-    pts = np.round(np.array(pts)).astype(np.int32)
-    cv2.fillPoly(img, [pts], (135, 50, 110), lineType=cv2.LINE_AA)
-
-
-_DRAW = dict(RBC=_draw_rbc, WBC=_draw_wbc, Platelet=_draw_platelet)
-
-
-def draw_smear(rng: np.random.Generator, size: int = 320,
-               cells: Optional[Dict] = None) -> Tuple[np.ndarray, List[dict]]:
-    """Draw one smear.
-
-    Returns:
-        tuple: a ``(size, size, 3)`` uint8 BGR image and a list of
-        ``dict(label=str, bbox=[x1, y1, x2, y2])`` for the cells in it.
-    """
-    import cv2
-    cells = cells or DEFAULT_CELLS
-    img = np.empty((size, size, 3), np.float32)
-    img[:] = (215, 212, 242)  # pale pink (BGR)
-    img += rng.normal(0, 5, size=img.shape)
-    placed: List[Tuple[float, float, float]] = []
-    objects = []
-    # Red cells first (they may overlap a little), then white cells, then
-    # platelets on top.
-    for label, overlap in (('RBC', 0.25), ('WBC', 0.1), ('Platelet', 0.0)):
-        spec = cells[label]
-        lo, hi = spec['count']
-        for _ in range(int(rng.integers(lo, hi + 1))):
-            d = int(rng.integers(spec['diameter'][0], spec['diameter'][1] + 1))
-            if d > size:
-                continue
-            centre = _place(rng, size, d, placed, overlap)
-            if centre is None:
-                continue
-            cx, cy = centre
-            placed.append((cx, cy, d / 2))
-            _DRAW[label](img, rng, cx, cy, d)
-            x1, y1 = int(round(cx - d / 2)), int(round(cy - d / 2))
-            x1, y1 = max(0, x1), max(0, y1)
-            x2, y2 = min(size, x1 + d), min(size, y1 + d)
-            objects.append(dict(label=label, bbox=[x1, y1, x2, y2]))
-    img = cv2.GaussianBlur(img, (3, 3), 0.8)
-    return np.clip(img, 0, 255).astype(np.uint8), objects
-
-
-def _write_split(root: str, split: str, num: int, seed: int, size: int,
-                 cells: Optional[Dict], verbose: bool) -> None:
-    import cv2
+    size = params['img_size']
     os.makedirs(osp.join(root, split), exist_ok=True)
     images, annotations = [], []
     for i in range(num):
-        img, objects = draw_smear(_rng(seed, split, i), size, cells)
+        img, objects = draw_smear(_rng(seed, split, i), params)
         file_name = f'{split}/{i:06d}.jpg'
         cv2.imwrite(osp.join(root, file_name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
         images.append(dict(id=i + 1, file_name=file_name, width=size, height=size))
@@ -183,36 +222,42 @@ def _write_split(root: str, split: str, num: int, seed: int, size: int,
         json.dump(coco, f)
 
 
-# Generation parameters of the default data set (configs/_base_/datasets/synthetic_cells.py).
-DEFAULT_PARAMS = dict(num_train=160, num_val=40, seed=0, img_size=320)
+def _meta(num_train: int, num_val: int, seed: int, preset: Optional[str],
+          overrides: Dict) -> Dict:
+    """What ``meta.json`` records: the request (sizes, seed, preset,
+    overrides) and the merged parameters it gave."""
+    preset = preset or DEFAULT_PRESET
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    params = preset_params(preset, **overrides)
+    return json.loads(json.dumps(dict(
+        num_train=num_train, num_val=num_val, seed=seed, preset=preset,
+        img_size=params['img_size'], overrides=overrides, params=params)))
 
 
-def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
-                             seed: int = 0, img_size: int = 320,
-                             cells: Optional[Dict] = None,
-                             verbose: bool = True) -> str:
-    """Write the data set to ``root``: ``{train,val}/*.jpg`` and
-    ``annotations/{train,val}.json`` (COCO), plus ``meta.json`` holding the
-    generation parameters.
+_REQUEST_KEYS = ('num_train', 'num_val', 'seed', 'preset', 'overrides')
+_GENERATED = {'meta.json', 'annotations', 'train', 'val'}
 
-    The data set is written to a temporary folder beside ``root`` and renamed
-    into place, so concurrent callers (the ranks of a distributed run) never
-    see a half-written data set.
-    """
-    params = dict(num_train=num_train, num_val=num_val, seed=seed,
-                  img_size=img_size, cells=cells or DEFAULT_CELLS)
+
+def _write(root: str, meta: Dict, verbose: bool, replace: bool = False) -> str:
+    """Write the data set of ``meta`` into a temporary folder beside ``root``
+    and rename it into place (``replace``: swap it for the set there)."""
     root = osp.abspath(root)
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(root) + '.tmp-', dir=parent)
+    old = None
     try:
         if verbose:
-            print(f'[synthetic cells] generating {num_train} train + {num_val} val '
-                  f'images ({img_size}px, seed {seed}) into {root}', flush=True)
-        for split, num in (('train', num_train), ('val', num_val)):
-            _write_split(tmp, split, num, seed, img_size, cells, verbose)
+            print(f"[synthetic cells] generating {meta['num_train']} train + {meta['num_val']} val "
+                  f"images (preset {meta['preset']}, {meta['img_size']}px, seed {meta['seed']}) "
+                  f'into {root}', flush=True)
+        for split, num in (('train', meta['num_train']), ('val', meta['num_val'])):
+            _write_split(tmp, split, num, meta['seed'], meta['params'], verbose)
         with open(osp.join(tmp, 'meta.json'), 'w') as f:
-            json.dump(params, f, indent=1)
+            json.dump(meta, f, indent=1)
+        if replace and osp.isdir(root):
+            old = tempfile.mkdtemp(prefix=osp.basename(root) + '.old-', dir=parent)
+            os.rename(root, osp.join(old, 'set'))
         try:
             os.rename(tmp, root)
         except OSError:
@@ -221,32 +266,90 @@ def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
     return root
 
 
-def ensure_synthetic_cells(root: str, **params) -> str:
-    """Generate the data set into ``root`` unless it is there already.
+def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
+                             seed: int = 0, img_size: Optional[int] = None,
+                             cells: Optional[Dict] = None, preset: Optional[str] = None,
+                             verbose: bool = True, **overrides) -> str:
+    """Write the data set to ``root``: ``{train,val}/*.jpg`` and
+    ``annotations/{train,val}.json`` (COCO), plus ``meta.json`` holding the
+    generation parameters.
+
+    Args:
+        preset (str): ``'bccd_like'`` (default) or ``'easy'``.
+        img_size, cells, **overrides: overrides of the preset's parameters
+            (``None``: the preset's).
+
+    The data set is written to a temporary folder beside ``root`` and renamed
+    into place, so concurrent callers (the ranks of a distributed run) never
+    see a half-written data set.
+    """
+    meta = _meta(num_train, num_val, seed, preset,
+                 dict(overrides, img_size=img_size, cells=cells))
+    return _write(root, meta, verbose)
+
+
+@contextlib.contextmanager
+def _lock(root: str):
+    """An exclusive lock beside ``root`` (``.<name>.lock``): one process at a
+    time checks and (re)generates it."""
+    root = osp.abspath(root)
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    with open(osp.join(osp.dirname(root), f'.{osp.basename(root)}.lock'), 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
+                           seed: int = 0, img_size: Optional[int] = None,
+                           cells: Optional[Dict] = None, preset: Optional[str] = None,
+                           verbose: bool = True, **overrides) -> str:
+    """Generate the data set into ``root`` unless it is there already
+    (arguments as :func:`generate_synthetic_cells`).
+
+    A set in ``root`` made for the same request (sizes, seed, preset,
+    overrides) but with other merged parameters -- the preset changed in the
+    code, or the set predates the presets (it was then the ``easy`` look) --
+    is regenerated, with a message saying so.
 
     Raises:
-        ValueError: ``root`` holds a synthetic data set made with other
-            parameters (delete it, or point ``data_root`` elsewhere).
+        ValueError: ``root`` holds a synthetic data set made for another
+            request (delete it, or point ``data_root`` elsewhere), or holds
+            files the generator did not write.
     """
+    want = _meta(num_train, num_val, seed, preset, dict(overrides, img_size=img_size, cells=cells))
     meta_file = osp.join(root, 'meta.json')
-    if not osp.isfile(meta_file):
-        return generate_synthetic_cells(root, **params)
-    with open(meta_file) as f:
-        have = json.load(f)
-    want = dict(DEFAULT_PARAMS, cells=DEFAULT_CELLS)
-    want.update({k: v for k, v in params.items() if k != 'verbose'})
-    want['cells'] = want['cells'] or DEFAULT_CELLS
-    want = json.loads(json.dumps(want))  # tuples -> lists, as stored
-    if have != want:
-        diff = {k: (have.get(k), want[k]) for k in want if have.get(k) != want[k]}
-        raise ValueError(
-            f'{meta_file}: the synthetic data set there was generated with other '
-            f'parameters (have, want): {diff}. Delete {root} to regenerate it, '
-            f'or set another data_root.')
-    return root
+    with _lock(root):
+        if not osp.isfile(meta_file):
+            return _write(root, want, verbose)
+        with open(meta_file) as f:
+            have = json.load(f)
+        if have == want:
+            return root
+        stale = 'preset' not in have or all(have.get(k) == want[k] for k in _REQUEST_KEYS)
+        if not stale:
+            diff = {k: (have.get(k), want[k]) for k in _REQUEST_KEYS if have.get(k) != want[k]}
+            raise ValueError(
+                f'{meta_file}: the synthetic data set there was generated with other '
+                f'parameters (have, want): {diff}. Delete {root} to regenerate it, '
+                f'or set another data_root.')
+        extra = sorted(set(os.listdir(root)) - _GENERATED)
+        if extra:
+            raise ValueError(
+                f'{meta_file}: the synthetic data set there is out of date (made with '
+                f'other parameters than preset {want["preset"]!r} gives now), but {root} '
+                f'also holds {extra}; move them, or delete {root}, to regenerate it.')
+        what = ('it predates the presets (its look is the easy preset)' if 'preset' not in have
+                else f'preset {want["preset"]!r} has changed since')
+        print(f'[synthetic cells] {root}: regenerating, {what}', flush=True)
+        return _write(root, want, verbose, replace=True)
 
 
 @DATASETS.register_module()
@@ -256,8 +359,10 @@ class SyntheticCellsDataset(CheckedCocoDataset):
 
     Args:
         synthetic (dict): generation parameters passed to
-            :func:`generate_synthetic_cells` (``num_train``, ``num_val``,
-            ``seed``, ``img_size``, ``cells``). Defaults to
+            :func:`ensure_synthetic_cells`: ``num_train``, ``num_val``,
+            ``seed``, ``preset`` (``'bccd_like'``, the default, or
+            ``'easy'``) and overrides of the preset's parameters
+            (``img_size``, ``cells``, ``debris``, ``look``). Defaults to
             ``DEFAULT_PARAMS``.
     """
 
