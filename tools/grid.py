@@ -4,7 +4,8 @@
                                   [--partition P] [--submit] [--wandb] [--dry-run]
     python tools/grid.py collect GRID
     python tools/grid.py status GRID
-    (each takes --seeds S [S ...] to use other seeds than the grid file's)
+    (each takes --seeds S [S ...] to use other seeds than the grid file's;
+     run takes --variants V [V ...] to run only some variants)
 
 `run` trains every (variant, seed) in turn into work_dirs/<grid>/<variant>/seed<k>
 (skipping finished runs, resuming interrupted ones, reporting failed ones and
@@ -34,6 +35,8 @@ def main():
     r.add_argument('--wandb', action='store_true', help='log every run to W&B (group = grid)')
     r.add_argument('--dry-run', action='store_true', help='print the plan only')
     r.add_argument('--quiet', action='store_true', help="do not echo the runs' progress")
+    r.add_argument('--variants', nargs='+', help='run only these variants (e.g. the baseline '
+                   'and one method first); collect still shows all')
     for name in ('collect', 'status'):
         sub.add_parser(name).add_argument('grid')
     for sp in sub.choices.values():
@@ -52,7 +55,8 @@ def main():
                         gpus_per_node=args.gpus_per_node, cpus_per_task=args.cpus_per_task,
                         submit=args.submit, python=sys.executable, wandb=args.wandb)
         try:
-            run_grid(spec, launch, dry_run=args.dry_run, echo=not args.quiet)
+            run_grid(spec, launch, dry_run=args.dry_run, echo=not args.quiet,
+                     only=args.variants)
         except GridInterrupted as e:
             sys.exit(128 + e.signum)
         if args.dry_run or args.launcher == 'slurm':

@@ -205,8 +205,12 @@ def _fmt(seconds: float) -> str:
 
 
 def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
-             echo: bool = True, log: Callable[[str], None] = print) -> Dict[str, str]:
+             echo: bool = True, log: Callable[[str], None] = print,
+             only: Optional[List[str]] = None) -> Dict[str, str]:
     """Run every (variant, seed) of ``spec`` in turn (see module doc).
+
+    ``only`` restricts the run to these variants (the others are left as
+    they are; ``collect`` still reports every variant).
 
     SIGINT/SIGTERM stop the running child (forwarded to its process group),
     mark that run ``interrupted`` (a rerun resumes it) and raise
@@ -220,8 +224,15 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
         ``submitted``/``printed`` in slurm mode, ``planned`` when dry).
     """
     runs = spec.runs()
+    if only:
+        unknown = sorted(set(only) - set(spec.variants))
+        if unknown:
+            raise ValueError(f'{spec.source}: no variant(s) {unknown}; the grid has '
+                             f'{list(spec.variants)}')
+        runs = [r for r in runs if r.variant.name in only]
     todo = [r for r in runs if run_state(r) != 'finished']
-    log(f'[grid {spec.name}] {len(runs)} runs ({len(spec.variants)} variants x '
+    n_var = len({r.variant.name for r in runs}) if only else len(spec.variants)
+    log(f'[grid {spec.name}] {len(runs)} runs ({n_var} variants x '
         f'{len(spec.seeds)} seeds), {len(runs) - len(todo)} already finished; '
         f'work dirs under {spec.root}')
     outcome: Dict[str, str] = {}

@@ -26,8 +26,11 @@ def test_ablation_grid_is_complete():
         for row in ('', 'plb1c_', 'plb1b_', 'plb2c_', 'plb2b_', 'plb1c-plb2c_', 'plb1c-plb1b_',
                     'plb2c-gt_'):
             assert f'faster-rcnn_r50_fpn_{row}{data}.py' in names
-    assert len([n for n in names if 'r18_fpn_tiny' in n]) == 8
-    assert len(PLB_CONFIGS) == 32
+    for data in ('12e_synthetic-cells', '12e_bccd'):  # the CPU model
+        for row in ('', 'plb1c_', 'plb1b_', 'plb1c-plb1b_', 'plb2c_', 'plb2b_'):
+            assert f'faster-rcnn_r18_fpn_tiny_{row}{data}.py' in names
+    assert len([n for n in names if 'r18_fpn_tiny' in n]) == 14
+    assert len(PLB_CONFIGS) == 38
 
 
 @pytest.mark.parametrize('path', PLB_CONFIGS, ids=lambda p: p.stem)

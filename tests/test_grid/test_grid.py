@@ -319,3 +319,14 @@ def test_stopping_the_grid_stops_its_training(synthetic_root, tmp_path, sig):
         assert json.load(open(os.path.join(wd, 'grid_status.json')))['status'] == 'interrupted'
     else:
         assert rc == -signal.SIGKILL
+
+
+def test_run_only_some_variants(tmp_path):
+    q = str(REPO / 'configs/quickstart/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py')
+    spec = load_grid(_grid(tmp_path, None, dict(base=q, a=q, b=q), seeds=(0, 1)))
+    logs = []
+    outcome = run_grid(spec, Launch(), dry_run=True, log=logs.append, only=['a'])
+    assert outcome == {'a seed0': 'planned', 'a seed1': 'planned'}
+    assert '2 runs' in logs[0]
+    with pytest.raises(ValueError, match=r"no variant\(s\) \['c'\]; the grid has \['base', 'a', 'b'\]"):
+        run_grid(spec, Launch(), dry_run=True, log=logs.append, only=['c'])

@@ -1,0 +1,3 @@
+# PLB1B on BCCD (CPU model): pixel level balancing of the RPN box regression loss.
+_base_ = './faster-rcnn_r18_fpn_tiny_12e_bccd.py'
+model = dict(rpn_head=dict(loss_weighters=dict(reg=[dict(type='PLBWeighter')])))

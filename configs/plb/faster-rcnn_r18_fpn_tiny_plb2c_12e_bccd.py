@@ -1,0 +1,3 @@
+# PLB2C on BCCD (CPU model): pixel level balancing of the RoI classification loss.
+_base_ = './faster-rcnn_r18_fpn_tiny_12e_bccd.py'
+model = dict(roi_head=dict(bbox_head=dict(loss_weighters=dict(cls=[dict(type='PLBWeighter')]))))
