@@ -117,7 +117,7 @@ SYNTHETIC_PRESETS: Dict[str, Dict] = dict(
             background=(202.0, 207.0, 206.0), background_cast=0.02, brightness=(0.95, 1.05),
             vignetting=(0.0, 0.2), gradient=(0.0, 0.12),
             stain=dict(RBC=(0.17, 0.23, 0.11), cytoplasm=(0.02, 0.42, 0.18),
-                       nucleus=(0.0, 0.75, 0.42), granule=(0.80, 0.70, 0.05),
+                       nucleus=(0.0, 0.75, 0.42), granule=(0.75, 0.45, 0.02),
                        platelet=(0.0, 0.55, 0.35), debris=(0.25, 0.30, 0.30)),
             stain_gain=(0.8, 1.25), stain_tint=0.08,
             rbc_pallor=(0.35, 0.7), rbc_density=(0.8, 1.1), refractile_p=0.2,
@@ -166,7 +166,8 @@ def preset_params(preset: Optional[str] = None, **overrides) -> Dict:
     ``overrides`` deep-merged in (see the module docstring)."""
     preset = preset or DEFAULT_PRESET
     if preset not in SYNTHETIC_PRESETS:
-        raise ValueError(f'synthetic cells: unknown preset {preset!r}; known: {sorted(SYNTHETIC_PRESETS)}')
+        raise ValueError(f'synthetic cells: unknown preset {preset!r}; '
+                         f'known: {sorted(SYNTHETIC_PRESETS)}')
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if 'renderer' in overrides:
         raise ValueError('synthetic cells: the renderer comes with the preset; '

@@ -33,7 +33,8 @@ def test_deterministic_for_a_seed(tmp_path):
     for split in ('train', 'val'):
         ja = (tmp_path / 'a/annotations' / f'{split}.json').read_text()
         assert ja == (tmp_path / 'b/annotations' / f'{split}.json').read_text()
-    assert (tmp_path / 'a/train/000002.jpg').read_bytes() == (tmp_path / 'b/train/000002.jpg').read_bytes()
+    assert (tmp_path / 'a/train/000002.jpg').read_bytes() == \
+        (tmp_path / 'b/train/000002.jpg').read_bytes()
     assert (tmp_path / 'a/annotations/train.json').read_text() != \
         (tmp_path / 'c/annotations/train.json').read_text()
     assert a.endswith('a') and c.endswith('c')
@@ -57,7 +58,8 @@ def test_easy_preset_is_the_old_generator_bit_for_bit(tmp_path):
         h.update(json.dumps(objects).encode())
     assert h.hexdigest() == EASY_PIXELS_AND_BOXES
     root = tmp_path / 'easy'
-    generate_synthetic_cells(str(root), num_train=3, num_val=2, seed=0, preset='easy', verbose=False)
+    generate_synthetic_cells(str(root), num_train=3, num_val=2, seed=0, preset='easy',
+                             verbose=False)
     for split, want in EASY_COCO.items():
         coco = json.loads((root / 'annotations' / f'{split}.json').read_text())
         assert _sha([coco['images'], coco['annotations'], coco['categories']]) == want
@@ -205,7 +207,8 @@ def test_presets_and_overrides():
     p = preset_params('bccd_like', img_size=320, cells=dict(RBC=dict(unlabelled=(0, 0))),
                       look=dict(noise=(0, 0)))
     assert p['img_size'] == 320 and p['cells']['RBC']['unlabelled'] == [0, 0]
-    assert p['cells']['RBC']['count'] == list(SYNTHETIC_PRESETS['bccd_like']['cells']['RBC']['count'])
+    assert p['cells']['RBC']['count'] == \
+        list(SYNTHETIC_PRESETS['bccd_like']['cells']['RBC']['count'])
     assert p['look']['noise'] == [0, 0] and p['look']['focus_blur'] == [0.5, 1.0]
     with pytest.raises(ValueError, match=r"unknown preset 'hard'.*bccd_like.*easy"):
         preset_params('hard')
@@ -248,7 +251,8 @@ def test_ensure_reuses_and_refuses_other_parameters(synthetic_root):
     assert ensure_synthetic_cells(str(synthetic_root), **TINY_SYNTHETIC) == str(synthetic_root)
     with pytest.raises(ValueError, match=r'meta.json.*other parameters.*num_train'):
         ensure_synthetic_cells(str(synthetic_root), **dict(TINY_SYNTHETIC, num_train=9))
-    with pytest.raises(ValueError, match=r"meta.json.*other parameters.*'preset': \('bccd_like', 'easy'\)"):
+    with pytest.raises(ValueError,
+                       match=r"meta.json.*other parameters.*'preset': \('bccd_like', 'easy'\)"):
         ensure_synthetic_cells(str(synthetic_root), **dict(TINY_SYNTHETIC, preset='easy'))
 
 
@@ -309,7 +313,7 @@ def test_cli(tmp_path):
     assert meta['seed'] == 5 and meta['img_size'] == 200 and meta['num_train'] == 2
     proc = run_tool('tools/misc/gen_synthetic_cells.py', '--out', str(out), check=False)
     assert proc.returncode != 0 and 'exists' in proc.stderr
-    run_tool('tools/misc/gen_synthetic_cells.py', '--out', str(tmp_path / 'easy'), '--num-train', '1',
-             '--num-val', '0', '--preset', 'easy')
+    run_tool('tools/misc/gen_synthetic_cells.py', '--out', str(tmp_path / 'easy'),
+             '--num-train', '1', '--num-val', '0', '--preset', 'easy')
     meta = json.loads((tmp_path / 'easy/meta.json').read_text())
     assert meta['preset'] == 'easy' and meta['img_size'] == 320
