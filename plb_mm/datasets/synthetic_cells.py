@@ -44,7 +44,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmdet.registry import DATASETS
@@ -132,7 +132,7 @@ SYNTHETIC_PRESETS: Dict[str, Dict] = dict(
 DEFAULT_PRESET = 'bccd_like'
 
 # Generation parameters of the default data set (configs/_base_/datasets/synthetic_cells.py).
-DEFAULT_PARAMS = dict(num_train=160, num_val=40, seed=0, preset=DEFAULT_PRESET)
+DEFAULT_PARAMS = dict(num_train=160, num_val=40, seed=0)  # and DEFAULT_PRESET
 
 
 def _merge(base, override, where: str):
@@ -223,25 +223,25 @@ def _write_split(root: str, split: str, num: int, seed: int, params: Dict,
         json.dump(coco, f)
 
 
-def _meta(num_train: int, num_val: int, seed: int, preset: Optional[str],
-          overrides: Dict) -> Dict:
-    """What ``meta.json`` records: the request (sizes, seed, preset,
-    overrides) and the merged parameters it gave."""
+def _request(num_train: int, num_val: int, seed: int, preset: Optional[str],
+             overrides: Dict) -> Tuple[Dict, Dict]:
+    """What ``meta.json`` records, the request in the form of the arguments
+    that give it back (sizes, seed, preset, image size, other overrides), and
+    what ``params.json`` records, the merged parameters it gives."""
     preset = preset or DEFAULT_PRESET
     overrides = {k: v for k, v in overrides.items() if v is not None}
     params = preset_params(preset, **overrides)
-    return json.loads(json.dumps(dict(
-        num_train=num_train, num_val=num_val, seed=seed, preset=preset,
-        img_size=params['img_size'], overrides=overrides, params=params)))
+    meta = dict(num_train=num_train, num_val=num_val, seed=seed, preset=preset,
+                **dict(overrides, img_size=params['img_size']))
+    return json.loads(json.dumps(meta)), params
 
 
-_REQUEST_KEYS = ('num_train', 'num_val', 'seed', 'preset', 'overrides')
-_GENERATED = {'meta.json', 'annotations', 'train', 'val'}
+_GENERATED = {'meta.json', 'params.json', 'annotations', 'train', 'val'}
 
 
-def _write(root: str, meta: Dict, verbose: bool, replace: bool = False) -> str:
-    """Write the data set of ``meta`` into a temporary folder beside ``root``
-    and rename it into place (``replace``: swap it for the set there)."""
+def _write(root: str, meta: Dict, params: Dict, verbose: bool, replace: bool = False) -> str:
+    """Write the data set into a temporary folder beside ``root`` and rename it
+    into place (``replace``: swap it for the set there)."""
     root = osp.abspath(root)
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
@@ -253,9 +253,10 @@ def _write(root: str, meta: Dict, verbose: bool, replace: bool = False) -> str:
                   f"images (preset {meta['preset']}, {meta['img_size']}px, seed {meta['seed']}) "
                   f'into {root}', flush=True)
         for split, num in (('train', meta['num_train']), ('val', meta['num_val'])):
-            _write_split(tmp, split, num, meta['seed'], meta['params'], verbose)
-        with open(osp.join(tmp, 'meta.json'), 'w') as f:
-            json.dump(meta, f, indent=1)
+            _write_split(tmp, split, num, meta['seed'], params, verbose)
+        for name, data in (('meta.json', meta), ('params.json', params)):
+            with open(osp.join(tmp, name), 'w') as f:
+                json.dump(data, f, indent=1)
         if replace and osp.isdir(root):
             old = tempfile.mkdtemp(prefix=osp.basename(root) + '.old-', dir=parent)
             os.rename(root, osp.join(old, 'set'))
@@ -277,21 +278,23 @@ def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
                              cells: Optional[Dict] = None, preset: Optional[str] = None,
                              verbose: bool = True, **overrides) -> str:
     """Write the data set to ``root``: ``{train,val}/*.jpg`` and
-    ``annotations/{train,val}.json`` (COCO), plus ``meta.json`` holding the
-    generation parameters.
+    ``annotations/{train,val}.json`` (COCO), plus ``meta.json`` (the request:
+    ``num_train``, ``num_val``, ``seed``, ``preset``, ``img_size`` and any
+    other override; as keyword arguments it gives the same set back) and
+    ``params.json`` (the merged parameters).
 
     Args:
         preset (str): ``'bccd_like'`` (default) or ``'easy'``.
         img_size, cells, **overrides: overrides of the preset's parameters
-            (``None``: the preset's).
+            (``None``: the preset's); see :func:`preset_params`.
 
     The data set is written to a temporary folder beside ``root`` and renamed
     into place, so concurrent callers (the ranks of a distributed run) never
     see a half-written data set.
     """
-    meta = _meta(num_train, num_val, seed, preset,
-                 dict(overrides, img_size=img_size, cells=cells))
-    return _write(root, meta, verbose)
+    meta, params = _request(num_train, num_val, seed, preset,
+                            dict(overrides, img_size=img_size, cells=cells))
+    return _write(root, meta, params, verbose)
 
 
 @contextlib.contextmanager
@@ -308,6 +311,13 @@ def _lock(root: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def _load(path: str) -> Optional[Dict]:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
                            seed: int = 0, img_size: Optional[int] = None,
                            cells: Optional[Dict] = None, preset: Optional[str] = None,
@@ -315,42 +325,51 @@ def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
     """Generate the data set into ``root`` unless it is there already
     (arguments as :func:`generate_synthetic_cells`).
 
-    A set in ``root`` made for the same request (sizes, seed, preset,
-    overrides) but with other merged parameters -- the preset changed in the
-    code, or the set predates the presets (it was then the ``easy`` look) --
-    is regenerated, with a message saying so.
+    A set in ``root`` made for the same request (``meta.json``) but with other
+    merged parameters (``params.json``: the preset changed in the code since),
+    or made before the presets (it has the ``easy`` look, and its
+    ``meta.json`` names no preset), is regenerated, with a message saying so.
+    Such an old set is reused only when the arguments are its ``meta.json``
+    as it is.
 
     Raises:
         ValueError: ``root`` holds a synthetic data set made for another
             request (delete it, or point ``data_root`` elsewhere), or holds
             files the generator did not write.
     """
-    want = _meta(num_train, num_val, seed, preset, dict(overrides, img_size=img_size, cells=cells))
     meta_file = osp.join(root, 'meta.json')
     with _lock(root):
-        if not osp.isfile(meta_file):
-            return _write(root, want, verbose)
-        with open(meta_file) as f:
-            have = json.load(f)
-        if have == want:
-            return root
-        stale = 'preset' not in have or all(have.get(k) == want[k] for k in _REQUEST_KEYS)
-        if not stale:
-            diff = {k: (have.get(k), want[k]) for k in _REQUEST_KEYS if have.get(k) != want[k]}
-            raise ValueError(
-                f'{meta_file}: the synthetic data set there was generated with other '
-                f'parameters (have, want): {diff}. Delete {root} to regenerate it, '
-                f'or set another data_root.')
+        have = _load(meta_file)
+        if have is not None and 'preset' not in have:
+            # A set from before the presets, with the easy look.
+            old = json.loads(json.dumps(dict(num_train=num_train, num_val=num_val, seed=seed,
+                                             img_size=img_size, cells=cells)))
+            if preset is None and not overrides and old == have:
+                return root  # asked for as it is (its meta.json passed back)
+            what = 'it predates the presets (it has the easy look)'
+        meta, params = _request(num_train, num_val, seed, preset,
+                                dict(overrides, img_size=img_size, cells=cells))
+        if have is None:
+            return _write(root, meta, params, verbose)
+        if 'preset' in have:
+            if have != meta:
+                diff = {k: (have.get(k), meta.get(k)) for k in sorted(set(have) | set(meta))
+                        if have.get(k) != meta.get(k)}
+                raise ValueError(
+                    f'{meta_file}: the synthetic data set there was generated with other '
+                    f'parameters (have, want): {diff}. Delete {root} to regenerate it, '
+                    f'or set another data_root.')
+            if _load(osp.join(root, 'params.json')) == params:
+                return root
+            what = f'preset {meta["preset"]!r} has changed since'
         extra = sorted(set(os.listdir(root)) - _GENERATED)
         if extra:
             raise ValueError(
-                f'{meta_file}: the synthetic data set there is out of date (made with '
-                f'other parameters than preset {want["preset"]!r} gives now), but {root} '
-                f'also holds {extra}; move them, or delete {root}, to regenerate it.')
-        what = ('it predates the presets (its look is the easy preset)' if 'preset' not in have
-                else f'preset {want["preset"]!r} has changed since')
+                f'{meta_file}: the synthetic data set there is out of date ({what}), '
+                f'but {root} also holds {extra}; move them, or delete {root}, to '
+                f'regenerate it.')
         print(f'[synthetic cells] {root}: regenerating, {what}', flush=True)
-        return _write(root, want, verbose, replace=True)
+        return _write(root, meta, params, verbose, replace=True)
 
 
 @DATASETS.register_module()

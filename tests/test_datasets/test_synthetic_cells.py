@@ -249,6 +249,10 @@ def _old_meta(root):
 
 def test_ensure_reuses_and_refuses_other_parameters(synthetic_root):
     assert ensure_synthetic_cells(str(synthetic_root), **TINY_SYNTHETIC) == str(synthetic_root)
+    # meta.json, as keyword arguments, asks for the same set
+    meta = json.loads((synthetic_root / 'meta.json').read_text())
+    assert meta == dict(TINY_SYNTHETIC, preset='bccd_like')
+    assert ensure_synthetic_cells(str(synthetic_root), **meta) == str(synthetic_root)
     with pytest.raises(ValueError, match=r'meta.json.*other parameters.*num_train'):
         ensure_synthetic_cells(str(synthetic_root), **dict(TINY_SYNTHETIC, num_train=9))
     with pytest.raises(ValueError,
@@ -269,6 +273,19 @@ def test_ensure_regenerates_a_set_from_before_the_presets(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['.old.lock', 'old']   # nothing left over
 
 
+def test_ensure_reuses_a_set_from_before_the_presets_asked_for_as_it_is(tmp_path, capsys):
+    # plb_mm.utils.benchmark passes a set's meta.json back to use it as it is
+    root = tmp_path / 'old'
+    generate_synthetic_cells(str(root), num_train=2, num_val=1, preset='easy', verbose=False)
+    _old_meta(root)
+    image = (root / 'train/000000.jpg').read_bytes()
+    old_meta = json.loads((root / 'meta.json').read_text())
+    ds = SyntheticCellsDataset(data_root=str(root), ann_file='annotations/train.json',
+                               data_prefix=dict(img=''), synthetic=old_meta, pipeline=[])
+    assert len(ds) == 2 and (root / 'train/000000.jpg').read_bytes() == image
+    assert 'regenerating' not in capsys.readouterr().out
+
+
 def test_ensure_regenerates_when_the_preset_changed(tmp_path, monkeypatch, capsys):
     root = tmp_path / 'set'
     ensure_synthetic_cells(str(root), num_train=1, num_val=1, img_size=64, verbose=False)
@@ -276,7 +293,7 @@ def test_ensure_regenerates_when_the_preset_changed(tmp_path, monkeypatch, capsy
     monkeypatch.setitem(SYNTHETIC_PRESETS['bccd_like']['look'], 'noise', (9.0, 9.0))
     ensure_synthetic_cells(str(root), num_train=1, num_val=1, img_size=64, verbose=False)
     assert "preset 'bccd_like' has changed" in capsys.readouterr().out
-    assert json.loads((root / 'meta.json').read_text())['params']['look']['noise'] == [9.0, 9.0]
+    assert json.loads((root / 'params.json').read_text())['look']['noise'] == [9.0, 9.0]
     assert (root / 'val/000000.jpg').read_bytes() != before
     # a folder that holds more than the generator wrote is not deleted
     (root / 'notes.txt').write_text('mine')
