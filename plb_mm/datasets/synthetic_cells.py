@@ -8,33 +8,38 @@ starts with the same images as a smaller one).
 Its parameters come from a **preset**, with overrides of single values:
 
 ``bccd_like`` (the default, 416 x 416 px)
-    Box statistics of real BCCD resized to 416 x 416 (as its 640 x 480 images
-    are for training): 13.5 boxes per image; sqrt(box area) medians RBC 76 px,
-    WBC 142 px, platelets 30 px; about a fifth of the boxes overlap another at
-    IoU > 0.1; COCO size bands small 5 %, medium 87 %, large 8 %. And what
-    makes real smears hard: dense, touching and overlapping red cells, cells
-    cut by the border (boxes clipped to the image, kept when at least
-    ``min_visible`` of the cell's width and height shows), defocus (whole
-    images and single cells), stain, colour-cast and illumination variation
-    (vignetting, gradients), sensor noise, debris, loose platelet boxes and,
-    as in BCCD, red cells without a box (``unlabelled``: a share drawn per
-    image from a range). See :mod:`.synthetic_smear`.
+    The box statistics of real BCCD resized to 416 x 416 (its 640 x 480
+    images stretched; trainval): 13.5 boxes per image;
+    sqrt(box area) medians RBC 76 px, WBC 142 px, platelets 30 px; a fifth of
+    the boxes overlap another at IoU > 0.1; COCO size bands small 5 %, medium
+    87 %, large 8 %. And what makes real smears hard: dense, touching and
+    overlapping red cells, cells cut by the border (boxes clipped to the
+    image, kept when at least ``min_visible`` of the cell's width and height
+    shows), defocus (whole images and single cells), stain, colour-cast and
+    illumination variation (vignetting, gradients), sensor noise, debris,
+    loose platelet boxes and, as in BCCD, red cells without a box
+    (``unlabelled``: a share drawn per image from a range). See
+    :mod:`.synthetic_smear`; ~40 images/s on one CPU core.
 ``easy`` (320 x 320 px)
     The generator before the presets, bit for bit: flat pink discs (RBC
     56-104 px), lilac white cells (36-64 px), dark dots (platelets 6-16 px),
-    inside the image, every cell boxed. A CPU baseline reaches ~80 mAP on it.
-    See :mod:`.synthetic_easy`.
+    inside the image, every cell boxed. See :mod:`.synthetic_easy`.
+
+Cell sizes are in pixels and do not scale with ``img_size``: a larger image
+shows a larger field of the same smear.
 
 Overrides are deep-merged into the preset (``img_size=320``,
 ``cells=dict(RBC=dict(unlabelled=(0, 0)))``, ``look=dict(noise=(0, 0))``); a
 key the preset does not have, or a value of another kind, is an error.
-:func:`preset_params` shows the merged parameters.
+:func:`preset_params` gives the merged parameters.
 
-``meta.json`` in the data set's folder records the preset, the overrides and
-the merged parameters; :func:`ensure_synthetic_cells` regenerates a set whose
-merged parameters no longer match what the same request gives (a preset
-changed in the code, or a set made before the presets) and refuses one made
-for another request.
+The data set's folder holds ``meta.json``, the request (``num_train``,
+``num_val``, ``seed``, ``preset``, ``img_size`` and the other overrides: as
+keyword arguments it asks for the same set), and ``params.json``, the merged
+parameters. :func:`ensure_synthetic_cells` reuses a set made for the same
+request, regenerates one whose merged parameters changed since (a preset
+edited in the code) or that predates the presets, and refuses one made for
+another request.
 """
 import contextlib
 import copy
@@ -91,10 +96,10 @@ SYNTHETIC_PRESETS: Dict[str, Dict] = dict(
         #     about the centre; normal noise of each side, x the side);
         #   unlabelled: (min, max) of the per-image share of cells left unboxed.
         cells=dict(
-            RBC=_cls(count=(13, 35), count_p=None,
+            RBC=_cls(count=(13, 36), count_p=None,
                      diameter=dict(mean=78, sd=7, min=60, max=100),
-                     elongation=(0.0, 0.12), irregularity=0.06,
-                     overlap=dict(RBC=0.25, WBC=0.1, Platelet=0.0), cluster=0.15,
+                     elongation=(0.0, 0.22), irregularity=0.08,
+                     overlap=dict(RBC=0.23, WBC=0.1, Platelet=0.0), cluster=0.15,
                      outside=0.3, min_visible=0.7, box_scale=1.0, box_jitter=0.02,
                      unlabelled=(0.05, 0.5)),
             WBC=_cls(count=(1, 1), count_p=(0.01, 0.95, 0.04),

@@ -261,12 +261,12 @@ def _paint_wbc(absorb, rng, cell, size, look, stain):
     if kind == 0:    # neutrophil: 3-5 lobes on an arc
         n = int(rng.integers(3, 6))
         a0 = rng.uniform(0, 2 * np.pi)
-        span = rng.uniform(2.6, 4.4)
-        rad = rng.uniform(0.35, 0.5) * inner
+        span = rng.uniform(2.2, 3.8)
+        rad = rng.uniform(0.28, 0.4) * inner
         centres = [(rad * math.cos(a0 + span * k / (n - 1)) + rng.normal(0, 0.04 * inner),
                     rad * math.sin(a0 + span * k / (n - 1)) + rng.normal(0, 0.04 * inner))
                    for k in range(n)]
-        sig = [rng.uniform(0.19, 0.25) * inner for _ in range(n)]
+        sig = [rng.uniform(0.23, 0.29) * inner for _ in range(n)]
         strands = [(centres[k], centres[k + 1]) for k in range(n - 1)]
     elif kind == 1:  # lymphocyte: one large round nucleus, thin cytoplasm
         o = rng.uniform(0, 0.15) * inner
