@@ -1,5 +1,5 @@
 # PLB baseline on real BCCD for the CPU: the ResNet-18 Faster R-CNN of the
-# synthetic ablation (from scratch, 12 epochs, batch 4) at 320x240, trained on
+# synthetic ablation (from scratch, 12 epochs, batch 4) at 320x320, trained on
 # trainval and evaluated on test (configs/_base_/datasets/bccd_320.py).
 _base_ = [
     '../_base_/models/faster-rcnn_r18_fpn_tiny_plb.py', '../_base_/datasets/bccd_320.py',

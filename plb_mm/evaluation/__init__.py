@@ -1,4 +1,4 @@
-"""Evaluation metrics registered in mmdet's ``METRICS``. None are needed yet:
-the COCO and VOC metrics of the shipped configs are mmdet's own (``CocoMetric``,
-``VOCMetric``)."""
-__all__ = []
+"""Evaluation metrics registered in mmdet's ``METRICS``."""
+from .metrics import RescaledCocoMetric
+
+__all__ = ['RescaledCocoMetric']

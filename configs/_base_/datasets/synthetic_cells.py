@@ -3,7 +3,7 @@
 dataset_type = 'SyntheticCellsDataset'
 data_root = 'data/synthetic_cells/'
 # Generation parameters: a data_root holds one data set; change them together.
-synthetic = dict(num_train=160, num_val=40, seed=0, img_size=320)
+synthetic = dict(num_train=160, num_val=40, seed=0)  # preset bccd_like (416 px)
 classes = ('RBC', 'WBC', 'Platelet')
 img_scale = (320, 320)
 

@@ -1,0 +1,3 @@
+from .rescaled_coco_metric import RescaledCocoMetric
+
+__all__ = ['RescaledCocoMetric']
