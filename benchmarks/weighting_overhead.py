@@ -100,7 +100,7 @@ def main():
                               for x in rpn_targets), )
 
             def fn(targets):
-                head.apply_loss_weighters(anchor_list, targets, *rpn_outs)
+                head.apply_loss_weighters(anchor_list, targets, *rpn_outs, metas)
         else:
             setup = None
 
