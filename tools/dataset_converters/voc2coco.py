@@ -16,7 +16,8 @@ file and object index and listed in the JSON's info.issues.
 import argparse
 import os.path as osp
 
-from plb_mm.datasets import PRESETS, format_report, voc_to_coco
+from plb_mm.datasets.converters import (PRESETS, add_review_args, format_report, review_kwargs,
+                                       voc_to_coco)
 
 
 def main():
@@ -27,17 +28,7 @@ def main():
     p.add_argument('--splits', nargs='+', help='splits to convert (ImageSets/Main/<split>.txt)')
     p.add_argument('--prefix', help='output file prefix (default: the preset name or "voc")')
     p.add_argument('--out-dir', help='default: ROOT/annotations')
-    p.add_argument('--tolerance', type=float, default=1.0,
-                   help='px a box may reach outside its image (clipped) before it is an error')
-    p.add_argument('--clip-boxes', action='store_true', help='clip boxes outside the image')
-    p.add_argument('--min-size', type=float, default=2.0,
-                   help='a box with a side under this many px is degenerate (default 2; 0: off)')
-    p.add_argument('--dup-iou', type=float, default=0.8,
-                   help='a box with IoU above this with an earlier box of its class is a '
-                        'near-duplicate (default 0.8; 1: off)')
-    p.add_argument('--drop-degenerate', action='store_true', help='leave degenerate boxes out')
-    p.add_argument('--drop-duplicates', action='store_true',
-                   help='leave near-duplicates out (the first box of each group stays)')
+    add_review_args(p)
     args = p.parse_args()
     preset = PRESETS.get(args.preset, {})
     classes = args.classes or preset.get('classes')
@@ -48,10 +39,7 @@ def main():
     out_dir = args.out_dir or osp.join(args.root, 'annotations')
     for split in splits:
         out = osp.join(out_dir, f'{prefix}_{split}.json')
-        coco = voc_to_coco(args.root, split, classes, out, tolerance=args.tolerance,
-                           clip=args.clip_boxes, min_size=args.min_size, dup_iou=args.dup_iou,
-                           drop_degenerate=args.drop_degenerate,
-                           drop_duplicates=args.drop_duplicates)
+        coco = voc_to_coco(args.root, split, classes, out, **review_kwargs(args))
         print('\n'.join(format_report(out, coco['info'])), flush=True)
 
 

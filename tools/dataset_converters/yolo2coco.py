@@ -22,7 +22,8 @@ and line and listed in the JSON's info.issues. Polygon rows become their box.
 import argparse
 import os.path as osp
 
-from plb_mm.datasets import find_yolo_splits, format_report, load_data_yaml, yolo_to_coco
+from plb_mm.datasets.converters import (add_review_args, find_yolo_splits, format_report,
+                                       load_data_yaml, review_kwargs, yolo_to_coco)
 
 
 def main():
@@ -34,18 +35,7 @@ def main():
                    help='splits to convert (default: those of train, val, test that exist)')
     p.add_argument('--out-dir', help='default: ROOT/annotations')
     p.add_argument('--prefix', default='', help='output file name prefix, e.g. "cells_"')
-    p.add_argument('--tolerance', type=float, default=1.0,
-                   help='px a box may reach outside its image (clipped) before it is an error')
-    p.add_argument('--clip-boxes', action='store_true', help='clip boxes outside the image')
-    p.add_argument('--min-size', type=float, default=2.0,
-                   help='a box with a side under this many px is degenerate (default 2; 0: off)')
-    p.add_argument('--dup-iou', type=float, default=0.8,
-                   help='a box with IoU above this with an earlier box of its class is a '
-                        'near-duplicate (default 0.8; 1: off)')
-    p.add_argument('--drop-degenerate', action='store_true',
-                   help='leave degenerate (and zero-area) boxes out')
-    p.add_argument('--drop-duplicates', action='store_true',
-                   help='leave near-duplicates out (the first box of each group stays)')
+    add_review_args(p)
     args = p.parse_args()
     data_file = args.data or osp.join(args.root, 'data.yaml')
     if args.data or osp.isfile(data_file):
@@ -62,10 +52,7 @@ def main():
     for split in splits:
         out = osp.join(out_dir, f'{args.prefix}{split}.json')
         coco = yolo_to_coco(args.root, split, args.classes, out, data=data,
-                            tolerance=args.tolerance, clip=args.clip_boxes,
-                            min_size=args.min_size, dup_iou=args.dup_iou,
-                            drop_degenerate=args.drop_degenerate,
-                            drop_duplicates=args.drop_duplicates)
+                            **review_kwargs(args))
         print('\n'.join(format_report(out, coco['info'])), flush=True)
 
 

@@ -1,5 +1,6 @@
 from .box_review import BoxReview, DuplicateBox, box_iou, review_boxes
-from .conversion_report import format_report, issue_records
+from .conversion_report import (add_review_args, finish_coco, format_report, issue_records,
+                                review_kwargs)
 from .voc_xml import PRESETS, VOCFormatError, parse_voc_xml, voc_to_coco
 from .yolo_txt import (IMG_EXTS, YoloData, YoloFormatError, YoloRow, find_yolo_split,
                        find_yolo_splits, load_data_yaml, parse_yolo_row, read_yolo_labels,
@@ -7,6 +8,7 @@ from .yolo_txt import (IMG_EXTS, YoloData, YoloFormatError, YoloRow, find_yolo_s
 
 __all__ = [
     'BoxReview', 'DuplicateBox', 'box_iou', 'review_boxes', 'format_report', 'issue_records',
+    'add_review_args', 'finish_coco', 'review_kwargs',
     'PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco', 'IMG_EXTS', 'YoloData',
     'YoloFormatError', 'YoloRow', 'find_yolo_split', 'find_yolo_splits', 'load_data_yaml',
     'parse_yolo_row', 'read_yolo_labels', 'yolo_to_coco'

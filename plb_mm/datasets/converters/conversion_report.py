@@ -16,11 +16,15 @@ Each issue is one record that names the annotation file and the object in it
 ``[x, y, w, h]`` and whether it was ``dropped``. :func:`format_report` turns
 ``info`` into the lines a tool prints.
 """
-from typing import Dict, List, Sequence
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
 
 from .box_review import BoxReview
 
-__all__ = ['issue_records', 'format_report']
+__all__ = ['issue_records', 'format_report', 'finish_coco', 'add_review_args',
+           'review_kwargs']
 
 # How many records of one kind the printed report lists.
 MAX_PRINTED = 20
@@ -120,3 +124,41 @@ def format_report(out_file: str, info: Dict) -> List[str]:
         lines.append(f'  {len(orphans)} label file(s) without an image, not converted:')
         lines += _listed(orphans, str)
     return lines
+
+
+def finish_coco(info: Dict, images: List[Dict], annotations: List[Dict],
+                classes: Sequence[str], out_file: Optional[str] = None) -> Dict:
+    """The COCO dict of a converted split (categories 1..N in ``classes``'
+    order), written to ``out_file`` when given."""
+    coco = dict(info=info, images=images, annotations=annotations,
+                categories=[dict(id=k + 1, name=c) for k, c in enumerate(classes)])
+    if out_file:
+        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+        with open(out_file, 'w') as f:
+            json.dump(coco, f)
+    return coco
+
+
+def add_review_args(parser) -> None:
+    """The box options every converter tool shares (``argparse``)."""
+    parser.add_argument('--tolerance', type=float, default=1.0,
+                        help='px a box may reach outside its image (clipped) before it is an '
+                             'error')
+    parser.add_argument('--clip-boxes', action='store_true', help='clip boxes outside the image')
+    parser.add_argument('--min-size', type=float, default=2.0,
+                        help='a box with a side under this many px is degenerate (default 2; '
+                             '0: off)')
+    parser.add_argument('--dup-iou', type=float, default=0.8,
+                        help='a box with IoU above this with an earlier box of its class is a '
+                             'near-duplicate (default 0.8; 1: off)')
+    parser.add_argument('--drop-degenerate', action='store_true',
+                        help='leave degenerate boxes (a side under --min-size) out')
+    parser.add_argument('--drop-duplicates', action='store_true',
+                        help='leave near-duplicates out (the first box of each group stays)')
+
+
+def review_kwargs(args) -> Dict:
+    """The converter keyword arguments of the options :func:`add_review_args` adds."""
+    return dict(tolerance=args.tolerance, clip=args.clip_boxes, min_size=args.min_size,
+                dup_iou=args.dup_iou, drop_degenerate=args.drop_degenerate,
+                drop_duplicates=args.drop_duplicates)

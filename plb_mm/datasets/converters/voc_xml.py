@@ -10,14 +10,12 @@ on request: degenerate and near-duplicate boxes
 (:mod:`~plb_mm.datasets.converters.box_review`).
 """
 import difflib
-import json
-import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Sequence
 
 from .box_review import review_boxes
-from .conversion_report import issue_records
+from .conversion_report import finish_coco, issue_records
 
 __all__ = ['PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco']
 
@@ -221,10 +219,4 @@ def voc_to_coco(root: str, split: str, classes: Sequence[str], out_file: Optiona
         options=dict(tolerance=tolerance, clip=clip, min_size=min_size, dup_iou=dup_iou,
                      drop_degenerate=drop_degenerate, drop_duplicates=drop_duplicates),
         summary=summary, issues=issues)
-    coco = dict(info=info, images=images, annotations=annotations,
-                categories=[dict(id=k + 1, name=c) for k, c in enumerate(classes)])
-    if out_file:
-        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-        with open(out_file, 'w') as f:
-            json.dump(coco, f)
-    return coco
+    return finish_coco(info, images, annotations, classes, out_file)

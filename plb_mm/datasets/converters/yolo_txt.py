@@ -50,7 +50,6 @@ then has exactly ``5 + num_extra`` fields; the extra fields reach
 :class:`YoloRow` ``.extra`` as text) and ``extra_to_ann``, which turns them
 into fields of the COCO annotation.
 """
-import json
 import math
 import os
 import os.path as osp
@@ -58,7 +57,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, 
 
 from ..image_check import _open_image
 from .box_review import review_boxes
-from .conversion_report import issue_records
+from .conversion_report import finish_coco, issue_records
 
 __all__ = [
     'IMG_EXTS', 'YoloFormatError', 'YoloRow', 'YoloData', 'parse_yolo_row', 'read_yolo_labels',
@@ -448,13 +447,7 @@ def yolo_to_coco(root: str, split: str, classes: Optional[Sequence[str]] = None,
         options=dict(tolerance=tolerance, clip=clip, min_size=min_size, dup_iou=dup_iou,
                      drop_degenerate=drop_degenerate, drop_duplicates=drop_duplicates),
         summary=summary, issues=issues)
-    coco = dict(info=info, images=images, annotations=annotations,
-                categories=[dict(id=k + 1, name=c) for k, c in enumerate(classes)])
-    if out_file:
-        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-        with open(out_file, 'w') as f:
-            json.dump(coco, f)
-    return coco
+    return finish_coco(info, images, annotations, classes, out_file)
 
 
 def _row_box(row: YoloRow, W: int, H: int, label_file: str, img_path: str, tolerance: float,
