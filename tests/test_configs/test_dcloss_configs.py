@@ -24,6 +24,8 @@ def test_table_rows_exist():
             assert f'retinanet_r50_fpn_{row}{data}.py' in names
     for row in ('', 'iac_', 'iac-dc_', 'iac-dc-clnms_', 'softnms_', 'clnms_'):
         assert f'retinanet_r18_fpn_tiny_{row}12e_synthetic-cells.py' in names
+    for row in ('', 'iac_', 'iac-dc_', 'iac-dc-clnms_', 'dc_', 'clnms_'):
+        assert f'retinanet_r18_fpn_tiny_{row}12e_bccd.py' in names
 
 
 @pytest.mark.parametrize('path', DC_CONFIGS, ids=lambda p: p.stem)

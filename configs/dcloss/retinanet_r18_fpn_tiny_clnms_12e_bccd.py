@@ -1,0 +1,3 @@
+# CL-NMS alone on BCCD (Table 3): training as the baseline, CL-balanced NMS at test time.
+_base_ = './retinanet_r18_fpn_tiny_12e_bccd.py'
+model = dict(test_cfg=dict(nms=dict(type='cl_balanced_nms', iou_threshold=0.5)))
