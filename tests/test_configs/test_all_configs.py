@@ -10,6 +10,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from plb_mm.utils import check_config_types
+from plb_mm.utils.config_edit import find_num_classes
 
 from ..conftest import REPO
 
@@ -19,17 +20,6 @@ OWN_TESTS = ('_base_', 'grids', 'plb', 'dcloss')
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py')
                  if not set(p.relative_to(REPO / 'configs').parts) & set(OWN_TESTS))
 GRIDS = sorted((REPO / 'configs/grids').glob('*.py'))
-
-
-def _num_classes(obj):
-    if isinstance(obj, dict):
-        if 'num_classes' in obj:
-            return obj['num_classes']
-        for v in obj.values():
-            n = _num_classes(v)
-            if n is not None:
-                return n
-    return None
 
 
 def test_configs_exist():
@@ -44,7 +34,7 @@ def test_config_builds_and_steps(path: Path):
     check_config_types(cfg)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    num_classes = _num_classes(cfg.model.to_dict())
+    num_classes = find_num_classes(cfg.model.to_dict())
     packed = demo_mm_inputs(2, [(3, 128, 128), (3, 96, 128)], num_items=[3, 0],
                             num_classes=num_classes)
     model.train()
