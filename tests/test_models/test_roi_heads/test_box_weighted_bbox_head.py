@@ -147,3 +147,21 @@ def test_weights_carry_no_gradient():
             expected[0] = 1.5 / 4
             torch.testing.assert_close(d.grad[0], expected)
             assert s.grad is None or not s.grad.any()
+
+
+def test_bde_by_hand():
+    # Two RoIs per image: centres (5,5)/(30,30) and (10,15)/(51,51). With two
+    # boxes density = D/2 and max = D, so each energy is 1/2; the negatives
+    # r1 and r3 get 1/2, the positives keep 1. Regression: positives only, unchanged.
+    losses = _losses(_head(loss_weighters=dict(cls=[dict(type='BDEWeighter')],
+                                               reg=[dict(type='BDEWeighter')])))
+    w = [1, 0.5, 1, 0.5]
+    torch.testing.assert_close(losses['loss_cls'], sum(w[i] * _ce(i) for i in range(4)) / 4)
+    torch.testing.assert_close(losses['loss_bbox'], torch.tensor((0.2 + L1_R2) / 4))
+
+
+def test_plb2c_and_bde_compose_by_product():
+    head = _head(loss_weighters=dict(cls=[dict(type='PLBWeighter'), dict(type='BDEWeighter')]))
+    losses = _losses(head)
+    w = [506 / 354, 0.5 * 506 / 654, 506 / 758, 0.5 * 506 / 258]  # PLB2C (above) x BDE
+    torch.testing.assert_close(losses['loss_cls'], sum(w[i] * _ce(i) for i in range(4)) / 4)
