@@ -2,7 +2,8 @@ from .checkpoint import (AtomicLocalBackend, CheckpointCorruptError, CheckpointM
                          check_checkpoint_fits, checkpoint_problem,
                          checkpoint_trusted, find_resumable_checkpoint, load_from_local,
                          set_checkpoint_trust, trusted_checkpoints)
-from .hooks import (METRICS_FILE, DivergenceHook, RunMetricsHook, TrainingDivergedError,
+from .hooks import (METRICS_FILE, DivergenceHook, ProSelfLCProgressHook, RunMetricsHook,
+                    TrainingDivergedError, proselflc_losses,
                     WeightsOnlyCheckpointHook, from_weights_only, read_run_metrics,
                     to_weights_only, update_run_metrics)
 from .work_dir_lock import WorkDirBusyError, WorkDirLock, work_dir_holder
@@ -14,5 +15,6 @@ __all__ = [
     'check_checkpoint_fits', 'WeightsOnlyCheckpointHook',
     'to_weights_only', 'from_weights_only', 'RunMetricsHook', 'read_run_metrics',
     'update_run_metrics', 'METRICS_FILE', 'DivergenceHook', 'TrainingDivergedError',
+    'ProSelfLCProgressHook', 'proselflc_losses',
     'WorkDirLock', 'WorkDirBusyError', 'work_dir_holder'
 ]

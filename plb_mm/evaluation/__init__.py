@@ -1,4 +1,4 @@
 """Evaluation metrics registered in mmdet's ``METRICS``."""
-from .metrics import RescaledCocoMetric
+from .metrics import RescaledCocoMetric, VOCRecallMetric
 
-__all__ = ['RescaledCocoMetric']
+__all__ = ['RescaledCocoMetric', 'VOCRecallMetric']

@@ -1,4 +1,5 @@
 from .divergence_hook import DivergenceHook, TrainingDivergedError
+from .proselflc_progress_hook import ProSelfLCProgressHook, proselflc_losses
 from .run_metrics_hook import METRICS_FILE, RunMetricsHook, read_run_metrics, update_run_metrics
 from .weights_only_checkpoint_hook import (WeightsOnlyCheckpointHook,
                                            from_weights_only, to_weights_only)
@@ -6,5 +7,5 @@ from .weights_only_checkpoint_hook import (WeightsOnlyCheckpointHook,
 __all__ = [
     'WeightsOnlyCheckpointHook', 'to_weights_only', 'from_weights_only',
     'RunMetricsHook', 'read_run_metrics', 'update_run_metrics', 'METRICS_FILE',
-    'DivergenceHook', 'TrainingDivergedError'
+    'DivergenceHook', 'TrainingDivergedError', 'ProSelfLCProgressHook', 'proselflc_losses'
 ]

@@ -1,3 +1,4 @@
 from .rescaled_coco_metric import RescaledCocoMetric
+from .voc_recall_metric import VOCRecallMetric
 
-__all__ = ['RescaledCocoMetric']
+__all__ = ['RescaledCocoMetric', 'VOCRecallMetric']
