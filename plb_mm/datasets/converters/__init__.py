@@ -13,3 +13,16 @@ __all__ = [
     'YoloFormatError', 'YoloRow', 'find_yolo_split', 'find_yolo_splits', 'load_data_yaml',
     'parse_yolo_row', 'read_yolo_labels', 'yolo_to_coco'
 ]
+from .ki67_points import KI67_CLASSES, ki67_to_coco, read_ki67_points  # noqa: E402
+from .mitos_atypia import (MITOS_CLASSES, find_mitos_frames, mitos_to_coco,  # noqa: E402
+                           read_mitos_csv)
+from .point_boxes import (PointFormatError, PointImage, PointObject, PointRow,  # noqa: E402
+                          add_point_args, format_point_report, point_kwargs, point_to_box,
+                          points_to_coco, read_point_rows)
+
+__all__ += [
+    'KI67_CLASSES', 'ki67_to_coco', 'read_ki67_points', 'MITOS_CLASSES', 'find_mitos_frames',
+    'mitos_to_coco', 'read_mitos_csv', 'PointFormatError', 'PointImage', 'PointObject',
+    'PointRow', 'add_point_args', 'format_point_report', 'point_kwargs', 'point_to_box',
+    'points_to_coco', 'read_point_rows'
+]
