@@ -5,7 +5,8 @@ from .converters import (PRESETS, VOCFormatError, YoloFormatError, YoloRow, find
                          read_yolo_labels, review_boxes, voc_to_coco, yolo_to_coco)
 from .dataset_check import DatasetReport, check_coco_dataset, check_config_datasets
 from .image_check import ImageRecord, check_image_files
-from .synthetic_cells import (SYNTHETIC_PRESETS, SyntheticCellsDataset, ensure_synthetic_cells,
+from .synthetic_cells import (SYNTHETIC_PRESETS, SyntheticCellsDataset, ensure_sparse_annotations,
+                              ensure_synthetic_cells,
                               generate_synthetic_cells, preset_params)
 from .synthetic_stats import box_statistics
 
@@ -13,6 +14,7 @@ __all__ = [
     'CheckedCocoDataset', 'CocoFormatError', 'ImageFileError', 'find_coco_problems',
     'load_coco_json', 'DatasetReport', 'check_coco_dataset', 'check_config_datasets',
     'ImageRecord', 'check_image_files', 'SyntheticCellsDataset', 'ensure_synthetic_cells',
+    'ensure_sparse_annotations',
     'generate_synthetic_cells', 'SYNTHETIC_PRESETS', 'preset_params', 'box_statistics',
     'PRESETS', 'VOCFormatError', 'parse_voc_xml', 'voc_to_coco',
     'YoloFormatError', 'YoloRow', 'find_yolo_splits', 'format_report', 'load_data_yaml',

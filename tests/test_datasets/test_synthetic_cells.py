@@ -334,3 +334,40 @@ def test_cli(tmp_path):
              '--num-train', '1', '--num-val', '0', '--preset', 'easy')
     meta = json.loads((tmp_path / 'easy/meta.json').read_text())
     assert meta['preset'] == 'easy' and meta['img_size'] == 320
+
+
+def test_sparse_training_set(synthetic_root, tmp_path):
+    import shutil
+    root = tmp_path / 'cells'
+    shutil.copytree(synthetic_root, root)
+    full = json.loads((root / 'annotations/train.json').read_text())
+
+    def dataset(**sparsify):
+        return SyntheticCellsDataset(
+            data_root=str(root), ann_file='annotations/train.json', data_prefix=dict(img=''),
+            synthetic=TINY_SYNTHETIC, sparsify=sparsify or None, pipeline=[])
+
+    def boxes(ds):
+        return [len(ds.get_data_info(i)['instances']) for i in range(len(ds))]
+
+    n = [sum(a['image_id'] == img['id'] for a in full['annotations']) for img in full['images']]
+    assert boxes(dataset()) == n
+    half = dataset(ratio=0.5, seed=0)
+    # per image: r * n rounded half up, at least one; every image kept
+    assert boxes(half) == [max(1, int(0.5 * k + 0.5)) for k in n]
+    assert boxes(dataset(one_per_image=True)) == [1] * len(n)
+    sparse = root / 'annotations/train_sparse_r0.5_s0.json'
+    dropped = json.loads((root / 'annotations/train_sparse_r0.5_s0_dropped.json').read_text())
+    kept = json.loads(sparse.read_text())
+    assert kept['info']['sparsify']['ratio'] == 0.5
+    ids = {a['id'] for a in kept['annotations']} | {a['id'] for a in dropped['annotations']}
+    assert ids == {a['id'] for a in full['annotations']}  # kept + dropped = all
+    mtime = sparse.stat().st_mtime_ns
+    assert boxes(dataset(ratio=0.5, seed=0)) == boxes(half) and sparse.stat().st_mtime_ns == mtime
+    assert boxes(dataset(ratio=0.5, seed=1)) != boxes(half) or \
+        json.loads((root / 'annotations/train_sparse_r0.5_s1.json').read_text())['annotations'] \
+        != kept['annotations']
+    with pytest.raises(ValueError, match='unknown sparsify option'):
+        dataset(rate=0.5)
+    with pytest.raises(ValueError, match='ratio'):
+        dataset(ratio=1.5)
