@@ -159,6 +159,15 @@ def sparsify_coco(coco: Dict, ratio: Optional[float] = None, seed: int = 0,
     return out[0], out[1]
 
 
+def sparse_file_name(ann_file: str, ratio: Optional[float] = None, seed: int = 0,
+                     one_per_image: bool = False, dropped: bool = False) -> str:
+    """Where a sparsified copy of ``ann_file`` goes by default: beside it,
+    ``<name>_r<r>_s<seed>.json`` or ``<name>_one_s<seed>.json`` (with
+    ``_dropped`` before ``.json`` for the dropped annotations)."""
+    tag = 'one' if one_per_image else f'r{ratio:g}'
+    return f'{osp.splitext(ann_file)[0]}_{tag}_s{seed}{"_dropped" if dropped else ""}.json'
+
+
 def sparsify_coco_file(in_file: str, out_file: str, ratio: Optional[float] = None,
                        seed: int = 0, one_per_image: bool = False,
                        dropped_file: Optional[str] = None) -> Tuple[Dict, Dict]:

@@ -379,15 +379,14 @@ def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
 
 def ensure_sparse_annotations(ann_file: str, ratio: Optional[float] = None, seed: int = 0,
                               one_per_image: bool = False) -> str:
-    """A sparsified copy of ``ann_file`` beside it (``<stem>_sparse_r<r>_s<seed>.json``
-    or ``<stem>_sparse_one_s<seed>.json``), written with
+    """A sparsified copy of ``ann_file`` beside it (named by
+    :func:`~.sparsify.sparse_file_name`: ``<stem>_r<r>_s<seed>.json`` or
+    ``<stem>_one_s<seed>.json``), written with
     :func:`~.sparsify.sparsify_coco_file` unless an up-to-date one is there
     (newer than ``ann_file``); its dropped annotations go to
     ``..._dropped.json``. Returns the path."""
-    from .sparsify import sparsify_coco_file
-    stem = osp.splitext(ann_file)[0]
-    tag = 'one' if one_per_image else f'r{ratio:g}'
-    out = f'{stem}_sparse_{tag}_s{seed}.json'
+    from .sparsify import sparse_file_name, sparsify_coco_file
+    out = sparse_file_name(ann_file, ratio, seed, one_per_image)
     with _lock(out):
         if osp.isfile(out) and osp.getmtime(out) >= osp.getmtime(ann_file):
             return out
@@ -396,7 +395,7 @@ def ensure_sparse_annotations(ann_file: str, ratio: Optional[float] = None, seed
             tmp_out, tmp_dropped = osp.join(tmp_dir, 'kept.json'), osp.join(tmp_dir, 'dropped.json')
             kept, _ = sparsify_coco_file(ann_file, tmp_out, ratio, seed, one_per_image,
                                          dropped_file=tmp_dropped)
-            os.replace(tmp_dropped, f'{stem}_sparse_{tag}_s{seed}_dropped.json')
+            os.replace(tmp_dropped, sparse_file_name(ann_file, ratio, seed, one_per_image, True))
             os.replace(tmp_out, out)
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)

@@ -356,8 +356,8 @@ def test_sparse_training_set(synthetic_root, tmp_path):
     # per image: r * n rounded half up, at least one; every image kept
     assert boxes(half) == [max(1, int(0.5 * k + 0.5)) for k in n]
     assert boxes(dataset(one_per_image=True)) == [1] * len(n)
-    sparse = root / 'annotations/train_sparse_r0.5_s0.json'
-    dropped = json.loads((root / 'annotations/train_sparse_r0.5_s0_dropped.json').read_text())
+    sparse = root / 'annotations/train_r0.5_s0.json'
+    dropped = json.loads((root / 'annotations/train_r0.5_s0_dropped.json').read_text())
     kept = json.loads(sparse.read_text())
     assert kept['info']['sparsify']['ratio'] == 0.5
     ids = {a['id'] for a in kept['annotations']} | {a['id'] for a in dropped['annotations']}
@@ -365,7 +365,7 @@ def test_sparse_training_set(synthetic_root, tmp_path):
     mtime = sparse.stat().st_mtime_ns
     assert boxes(dataset(ratio=0.5, seed=0)) == boxes(half) and sparse.stat().st_mtime_ns == mtime
     assert boxes(dataset(ratio=0.5, seed=1)) != boxes(half) or \
-        json.loads((root / 'annotations/train_sparse_r0.5_s1.json').read_text())['annotations'] \
+        json.loads((root / 'annotations/train_r0.5_s1.json').read_text())['annotations'] \
         != kept['annotations']
     with pytest.raises(ValueError, match='unknown sparsify option'):
         dataset(rate=0.5)

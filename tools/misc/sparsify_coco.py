@@ -14,9 +14,8 @@ file. Only training files are sparsified (the BDE paper tests on intact data).
 See plb_mm/datasets/sparsify.py and docs/sparse_data.md.
 """
 import argparse
-import os.path as osp
 
-from plb_mm.datasets.sparsify import sparsify_coco_file
+from plb_mm.datasets.sparsify import sparse_file_name, sparsify_coco_file
 
 
 def main():
@@ -29,8 +28,7 @@ def main():
     p.add_argument('--out', help='the sparse file (default: beside ANN, _r<r>_s<seed>.json)')
     p.add_argument('--dropped-out', help='also write the dropped annotations to this COCO file')
     args = p.parse_args()
-    tag = 'one' if args.one_per_image else f'r{args.ratio:g}'
-    out = args.out or f'{osp.splitext(args.ann)[0]}_{tag}_s{args.seed}.json'
+    out = args.out or sparse_file_name(args.ann, args.ratio, args.seed, args.one_per_image)
     try:
         kept, _ = sparsify_coco_file(args.ann, out, args.ratio, args.seed, args.one_per_image,
                                      args.dropped_out)
