@@ -34,6 +34,9 @@ def test_config_builds_and_steps(path: Path):
     check_config_types(cfg)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
+    for m in model.modules():  # what ProSelfLCProgressHook does in a runner
+        if hasattr(m, 'set_progress'):
+            m.set_progress(1, 10)
     num_classes = find_num_classes(cfg.model.to_dict())
     packed = demo_mm_inputs(2, [(3, 128, 128), (3, 96, 128)], num_items=[3, 0],
                             num_classes=num_classes)
