@@ -5,8 +5,8 @@ from .converters import (PRESETS, VOCFormatError, YoloFormatError, YoloRow, find
                          read_yolo_labels, review_boxes, voc_to_coco, yolo_to_coco)
 from .dataset_check import DatasetReport, check_coco_dataset, check_config_datasets
 from .image_check import ImageRecord, check_image_files
-from .synthetic_cells import (SYNTHETIC_PRESETS, SyntheticCellsDataset, ensure_sparse_annotations,
-                              ensure_synthetic_cells,
+from .sparsify import ensure_sparse_annotations
+from .synthetic_cells import (SYNTHETIC_PRESETS, SyntheticCellsDataset, ensure_synthetic_cells,
                               generate_synthetic_cells, preset_params)
 from .synthetic_stats import box_statistics
 

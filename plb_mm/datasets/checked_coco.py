@@ -14,6 +14,7 @@ from mmengine.logging import print_log
 from .coco_format import (find_class_problems, find_coco_problems, image_record_name,
                           load_coco_json, raise_problems)
 from .image_check import ImageRecord, check_image_files
+from .sparsify import ensure_sparse_annotations
 
 
 class ImageFileError(FileNotFoundError):
@@ -74,15 +75,33 @@ class CheckedCocoDataset(CocoDataset):
             ``~/.cache/plb_mm``), so a second start only stats them. ``None``
             (the default) checks headers for training data
             (``test_mode=False``) and not for test data.
+        sparsify (dict, optional): train on sparse annotations (the BDE
+            paper's setting): ``dict(ratio=r, seed=0)`` keeps a fraction r of
+            each image's boxes, ``dict(one_per_image=True, seed=0)`` one box
+            per image (:func:`~.sparsify.sparsify_coco`). The sparse file is
+            written beside ``ann_file`` once
+            (:func:`~.sparsify.ensure_sparse_annotations`) and loaded
+            instead. Evaluation data keeps its full annotations: set it on
+            training sets only.
     """
 
     def __init__(self, *args, bbox_tolerance: float = 1.0,
-                 check_images: Optional[Union[bool, str]] = None, **kwargs):
+                 check_images: Optional[Union[bool, str]] = None,
+                 sparsify: Optional[dict] = None, **kwargs):
         if check_images not in (None, True, False, 'header', 'decode'):
             raise ValueError(f"check_images={check_images!r}: expected None, True, False, "
                              f"'header' or 'decode'")
         self.bbox_tolerance = bbox_tolerance
         self.check_images = check_images
+        self.sparsify = dict(sparsify) if sparsify else None
+        if self.sparsify:
+            unknown = set(self.sparsify) - {'ratio', 'seed', 'one_per_image'}
+            if unknown:
+                raise ValueError(f'{type(self).__name__}: unknown sparsify option(s) '
+                                 f'{sorted(unknown)}; options: ratio, seed, one_per_image')
+            if kwargs.get('test_mode'):
+                raise ValueError(f'{type(self).__name__}: sparsify is for training sets; '
+                                 f'this one has test_mode=True')
         super().__init__(*args, **kwargs)
 
     @property
@@ -94,6 +113,8 @@ class CheckedCocoDataset(CocoDataset):
         return check or None
 
     def load_data_list(self) -> List[dict]:
+        if self.sparsify:
+            self.ann_file = ensure_sparse_annotations(self.ann_file, **self.sparsify)
         with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
             raw = load_coco_json(local_path, name=self.ann_file)
         raise_problems(self.ann_file, find_coco_problems(

@@ -37,12 +37,15 @@ import json
 import math
 import os
 import os.path as osp
+import shutil
+import tempfile
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from .coco_format import CocoFormatError, find_coco_problems, load_coco_json, raise_problems
+from .file_lock import file_lock
 
 __all__ = ['sparse_keep_count', 'sparsify_coco', 'sparsify_coco_file']
 
@@ -190,3 +193,30 @@ def sparsify_coco_file(in_file: str, out_file: str, ratio: Optional[float] = Non
             with open(path, 'w') as f:
                 json.dump(data, f)
     return kept, dropped
+
+
+def ensure_sparse_annotations(ann_file: str, ratio: Optional[float] = None, seed: int = 0,
+                              one_per_image: bool = False) -> str:
+    """A sparsified copy of ``ann_file`` beside it (named by
+    :func:`sparse_file_name`: ``<stem>_r<r>_s<seed>.json`` or
+    ``<stem>_one_s<seed>.json``), written with :func:`sparsify_coco_file`
+    (atomically, one process at a time) unless an up-to-date one is there
+    (newer than ``ann_file``); its dropped annotations go to
+    ``..._dropped.json``. Returns the path."""
+    out = sparse_file_name(ann_file, ratio, seed, one_per_image)
+    with file_lock(out):
+        if osp.isfile(out) and osp.getmtime(out) >= osp.getmtime(ann_file):
+            return out
+        tmp_dir = tempfile.mkdtemp(dir=osp.dirname(out))
+        try:
+            tmp_out, tmp_dropped = osp.join(tmp_dir, 'kept.json'), osp.join(tmp_dir, 'dropped.json')
+            kept, _ = sparsify_coco_file(ann_file, tmp_out, ratio, seed, one_per_image,
+                                         dropped_file=tmp_dropped)
+            os.replace(tmp_dropped, sparse_file_name(ann_file, ratio, seed, one_per_image, True))
+            os.replace(tmp_out, out)
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        rec = kept['info']['sparsify']
+        print(f"[sparsify] {out}: kept {rec['kept']} of {rec['annotations']} boxes "
+              f"(retention {rec['retention']:.3f})", flush=True)
+    return out

@@ -41,9 +41,7 @@ request, regenerates one whose merged parameters changed since (a preset
 edited in the code) or that predates the presets, and refuses one made for
 another request.
 """
-import contextlib
 import copy
-import fcntl
 import json
 import os
 import os.path as osp
@@ -55,6 +53,7 @@ import numpy as np
 from mmdet.registry import DATASETS
 
 from .checked_coco import CheckedCocoDataset
+from .file_lock import file_lock
 from .synthetic_easy import EASY_CELLS, draw_easy
 from .synthetic_smear import draw_bccd_like
 
@@ -302,20 +301,6 @@ def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
     return _write(root, meta, params, verbose)
 
 
-@contextlib.contextmanager
-def _lock(root: str):
-    """An exclusive lock beside ``root`` (``.<name>.lock``): one process at a
-    time checks and (re)generates it."""
-    root = osp.abspath(root)
-    os.makedirs(osp.dirname(root), exist_ok=True)
-    with open(osp.join(osp.dirname(root), f'.{osp.basename(root)}.lock'), 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _load(path: str) -> Optional[Dict]:
     if not osp.isfile(path):
         return None
@@ -343,7 +328,7 @@ def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
             files the generator did not write.
     """
     meta_file = osp.join(root, 'meta.json')
-    with _lock(root):
+    with file_lock(root):
         have = _load(meta_file)
         if have is not None and 'preset' not in have:
             # A set from before the presets, with the easy look.
@@ -377,34 +362,6 @@ def ensure_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
         return _write(root, meta, params, verbose, replace=True)
 
 
-def ensure_sparse_annotations(ann_file: str, ratio: Optional[float] = None, seed: int = 0,
-                              one_per_image: bool = False) -> str:
-    """A sparsified copy of ``ann_file`` beside it (named by
-    :func:`~.sparsify.sparse_file_name`: ``<stem>_r<r>_s<seed>.json`` or
-    ``<stem>_one_s<seed>.json``), written with
-    :func:`~.sparsify.sparsify_coco_file` unless an up-to-date one is there
-    (newer than ``ann_file``); its dropped annotations go to
-    ``..._dropped.json``. Returns the path."""
-    from .sparsify import sparse_file_name, sparsify_coco_file
-    out = sparse_file_name(ann_file, ratio, seed, one_per_image)
-    with _lock(out):
-        if osp.isfile(out) and osp.getmtime(out) >= osp.getmtime(ann_file):
-            return out
-        tmp_dir = tempfile.mkdtemp(dir=osp.dirname(out))
-        try:
-            tmp_out, tmp_dropped = osp.join(tmp_dir, 'kept.json'), osp.join(tmp_dir, 'dropped.json')
-            kept, _ = sparsify_coco_file(ann_file, tmp_out, ratio, seed, one_per_image,
-                                         dropped_file=tmp_dropped)
-            os.replace(tmp_dropped, sparse_file_name(ann_file, ratio, seed, one_per_image, True))
-            os.replace(tmp_out, out)
-        finally:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-        rec = kept['info']['sparsify']
-        print(f"[synthetic cells] {out}: kept {rec['kept']} of {rec['annotations']} boxes "
-              f"(retention {rec['retention']:.3f})", flush=True)
-    return out
-
-
 @DATASETS.register_module()
 class SyntheticCellsDataset(CheckedCocoDataset):
     """The synthetic blood-smear data set, generated into ``data_root`` on
@@ -417,32 +374,18 @@ class SyntheticCellsDataset(CheckedCocoDataset):
             ``'easy'``) and overrides of the preset's parameters
             (``img_size``, ``cells``, ``debris``, ``look``). Defaults to
             ``DEFAULT_PARAMS``.
-        sparsify (dict, optional): train on sparse annotations (the BDE
-            paper's setting): ``dict(ratio=r, seed=0)`` keeps a fraction r of
-            each image's boxes, ``dict(one_per_image=True, seed=0)`` one box
-            per image (:func:`~.sparsify.sparsify_coco`); the dropped cells
-            stay in the images, unlabelled. The sparse file is written beside
-            ``ann_file`` (:func:`ensure_sparse_annotations`) and loaded
-            instead. Validation sets keep their full annotations: set it on
-            the training set only.
+        (the others: :class:`CheckedCocoDataset`; its ``sparsify`` makes
+        a sparse training set whose dropped cells stay in the images,
+        unlabelled.)
     """
 
     METAINFO = dict(classes=CLASSES,
                     palette=[(220, 20, 60), (106, 0, 228), (0, 60, 100)])
 
-    def __init__(self, *args, synthetic: Optional[dict] = None,
-                 sparsify: Optional[dict] = None, **kwargs):
+    def __init__(self, *args, synthetic: Optional[dict] = None, **kwargs):
         self.synthetic = dict(DEFAULT_PARAMS, **(synthetic or {}))
-        self.sparsify = dict(sparsify) if sparsify else None
-        if self.sparsify:
-            unknown = set(self.sparsify) - {'ratio', 'seed', 'one_per_image'}
-            if unknown:
-                raise ValueError(f'SyntheticCellsDataset: unknown sparsify option(s) '
-                                 f'{sorted(unknown)}; options: ratio, seed, one_per_image')
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         ensure_synthetic_cells(self.data_root, **self.synthetic)
-        if self.sparsify:
-            self.ann_file = ensure_sparse_annotations(self.ann_file, **self.sparsify)
         return super().load_data_list()

@@ -337,6 +337,7 @@ def test_cli(tmp_path):
 
 
 def test_sparse_training_set(synthetic_root, tmp_path):
+    """CheckedCocoDataset's ``sparsify``, through the synthetic subclass."""
     import shutil
     root = tmp_path / 'cells'
     shutil.copytree(synthetic_root, root)
@@ -371,3 +372,7 @@ def test_sparse_training_set(synthetic_root, tmp_path):
         dataset(rate=0.5)
     with pytest.raises(ValueError, match='ratio'):
         dataset(ratio=1.5)
+    with pytest.raises(ValueError, match='sparsify is for training sets'):
+        SyntheticCellsDataset(data_root=str(root), ann_file='annotations/val.json',
+                              data_prefix=dict(img=''), synthetic=TINY_SYNTHETIC,
+                              sparsify=dict(ratio=0.5), test_mode=True, pipeline=[])
