@@ -38,8 +38,11 @@ def test_config_builds_and_steps(path: Path):
         if hasattr(m, 'set_progress'):
             m.set_progress(1, 10)
     num_classes = find_num_classes(cfg.model.to_dict())
+    # demo_mm_inputs draws labels in [0, num_classes - 1) and needs 2 classes at least
     packed = demo_mm_inputs(2, [(3, 128, 128), (3, 96, 128)], num_items=[3, 0],
-                            num_classes=num_classes)
+                            num_classes=max(num_classes, 2))
+    for sample in packed['data_samples']:
+        sample.gt_instances.labels %= num_classes
     model.train()
     data = model.data_preprocessor(packed, True)
     losses = model(**data, mode='loss')
