@@ -4,16 +4,19 @@
                                   [--partition P] [--submit] [--wandb] [--dry-run]
     python tools/grid.py collect GRID
     python tools/grid.py status GRID
-    (each takes --seeds S [S ...] to use other seeds than the grid file's;
+    (each takes --seeds S [S ...] to use other seeds than the grid file's
+     and, for a k-fold grid, --folds K [K ...] to use only some of its folds;
      run takes --variants V [V ...] to run only some variants)
 
 `run` trains every (variant, seed) in turn into work_dirs/<grid>/<variant>/seed<k>
-(skipping finished runs, resuming interrupted ones, reporting failed ones and
+(a k-fold grid: every (variant, fold, seed) into <variant>/fold<k>/seed<s>;
+skipping finished runs, resuming interrupted ones, reporting failed ones and
 going on), then collects. Ctrl-C / SIGTERM stop the running training first
 (it is resumed next time); a work dir in which another training runs is
 skipped. `collect` writes results.md, results.csv and
-results.png into work_dirs/<grid>/ and prints the table. See plb_mm/grid/spec.py
-for the grid file format.
+results.png into work_dirs/<grid>/ and prints the table (a k-fold grid: per
+metric one column per fold, then the average over folds). See
+plb_mm/grid/spec.py for the grid file format.
 """
 import argparse
 import sys
@@ -42,8 +45,10 @@ def main():
     for sp in sub.choices.values():
         sp.add_argument('--seeds', type=int, nargs='+',
                         help="these seeds instead of the grid file's")
+        sp.add_argument('--folds', type=int, nargs='+',
+                        help="k-fold grids: only these of the grid file's folds")
     args = p.parse_args()
-    spec = load_grid(args.grid, seeds=args.seeds)
+    spec = load_grid(args.grid, seeds=args.seeds, folds=args.folds)
     if args.cmd == 'status':
         for run in spec.runs():
             print(f'{run.label:40s} {run_state(run):12s} {run.work_dir}')

@@ -1,5 +1,6 @@
 """Running a grid: one work dir per (variant, seed) under
-``<work_root>/<grid>/<variant>/seed<k>``; finished runs are skipped,
+``<work_root>/<grid>/<variant>/seed<k>`` (k-fold grids: per (variant, fold,
+seed) under ``<variant>/fold<k>/seed<s>``); finished runs are skipped,
 interrupted ones resumed, failed ones reported while the rest go on."""
 import json
 import math
@@ -139,9 +140,12 @@ def _variant_config(spec: GridSpec, run: Run) -> str:
 
 def command(spec: GridSpec, run: Run, launch: Launch, resume: bool = False) -> List[str]:
     """The tools/ command line of a run (train, or test for evaluation-only
-    variants), without the launcher around it."""
+    variants), without the launcher around it. A fold's options follow the
+    seed in ``--cfg-options`` (merged after the variant's own)."""
     cfg = _variant_config(spec, run)
-    opts = ['--cfg-options', f'randomness.seed={run.seed}']
+    opts = ['--cfg-options', f'randomness.seed={run.seed}'] + \
+        [f'{k}={v}' for k, v in run.fold_options.items()]
+    fold = '' if run.fold is None else f'fold{run.fold}'
     slurm = ['--launcher', 'slurm'] if launch.mode == 'slurm' else []
     if run.variant.test_of is None:
         cmd = ['tools/train.py', cfg, '--work-dir', run.work_dir] + slurm + opts
@@ -149,12 +153,14 @@ def command(spec: GridSpec, run: Run, launch: Launch, resume: bool = False) -> L
             cmd.append('--resume')
         if launch.wandb or spec.wandb:
             cmd += ['--wandb', '--wandb-group', spec.name,
-                    '--wandb-name', f'{spec.name}/{run.variant.name}/seed{run.seed}',
-                    '--wandb-tags', run.variant.name, f'seed{run.seed}']
+                    '--wandb-name', '/'.join(p for p in (spec.name, run.variant.name, fold,
+                                                         f'seed{run.seed}') if p),
+                    '--wandb-tags', run.variant.name] + ([fold] if fold else []) + \
+                [f'seed{run.seed}']
             if spec.wandb.get('project'):
                 cmd += ['--wandb-project', spec.wandb['project']]
         return cmd
-    src = spec.work_dir(run.variant.test_of, run.seed)
+    src = spec.source_run(run).work_dir
     ckpt = last_checkpoint(src) or osp.join(src, '<last checkpoint>')
     return ['tools/test.py', cfg, ckpt, '--work-dir', run.work_dir] + slurm + opts
 
@@ -178,11 +184,12 @@ def slurm_script(spec: GridSpec, run: Run, launch: Launch, resume: bool = False)
         raise ValueError('slurm mode needs a partition (--partition)')
     per_node = min(launch.gpus, launch.gpus_per_node)
     nodes = math.ceil(launch.gpus / launch.gpus_per_node)
-    job = f'{spec.name}-{run.variant.name}-s{run.seed}'
+    fold = '' if run.fold is None else f'-f{run.fold}'
+    job = f'{spec.name}-{run.variant.name}{fold}-s{run.seed}'
     parts = [shlex.quote(c) for c in command(spec, run, launch, resume)]
     if run.variant.test_of is not None:
         # the source run may still be queued: read its checkpoint when the job starts
-        src = spec.work_dir(run.variant.test_of, run.seed)
+        src = spec.source_run(run).work_dir
         parts[2] = f'"$(cat {shlex.quote(src)}/last_checkpoint)"'
     cmd = ' '.join(parts)
     return '\n'.join([
@@ -207,7 +214,8 @@ def _fmt(seconds: float) -> str:
 def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
              echo: bool = True, log: Callable[[str], None] = print,
              only: Optional[List[str]] = None) -> Dict[str, str]:
-    """Run every (variant, seed) of ``spec`` in turn (see module doc).
+    """Run every (variant, seed) of ``spec`` in turn (k-fold grids: every
+    (variant, fold, seed)); see the module doc.
 
     ``only`` restricts the run to these variants (the others are left as
     they are; ``collect`` still reports every variant).
@@ -232,7 +240,8 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
         runs = [r for r in runs if r.variant.name in only]
     todo = [r for r in runs if run_state(r) != 'finished']
     n_var = len({r.variant.name for r in runs}) if only else len(spec.variants)
-    log(f'[grid {spec.name}] {len(runs)} runs ({n_var} variants x '
+    folds = '' if spec.folds is None else f'{len(spec.folds)} folds x '
+    log(f'[grid {spec.name}] {len(runs)} runs ({n_var} variants x {folds}'
         f'{len(spec.seeds)} seeds), {len(runs) - len(todo)} already finished; '
         f'work dirs under {spec.root}')
     outcome: Dict[str, str] = {}
@@ -248,7 +257,7 @@ def run_grid(spec: GridSpec, launch: Launch = Launch(), dry_run: bool = False,
         remaining.remove(run)
         is_test = run.variant.test_of is not None
         if is_test and launch.mode != 'slurm' and not dry_run:
-            src = next(r for r in runs if r.variant.name == run.variant.test_of and r.seed == run.seed)
+            src = spec.source_run(run)  # also when `only` leaves it out
             if run_state(src) != 'finished':
                 log(f'[grid {spec.name}] ({i}/{len(runs)}) {run.label}: waiting, its source '
                     f'{src.label} has not finished')
@@ -374,7 +383,7 @@ def _slurm(spec, run, launch, resume, jobs: Dict[str, str], log) -> str:
         f.write(slurm_script(spec, run, launch, resume))
     dep = []
     if run.variant.test_of is not None:
-        src = jobs.get(f'{run.variant.test_of} seed{run.seed}')
+        src = jobs.get(spec.source_run(run).label)
         if src:
             dep = [f'--dependency=afterok:{src}']
     cmd = ['sbatch'] + dep + [script]
