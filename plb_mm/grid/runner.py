@@ -125,16 +125,25 @@ class Launch:
 
 def _variant_config(spec: GridSpec, run: Run) -> str:
     """The config file a run uses: the variant's own, or (with overrides) a
-    standalone dump of it with ``cfg_options`` merged, written once per variant."""
+    standalone dump of it with ``cfg_options`` merged. The dump is made anew
+    for every run and rewritten (atomically) when it differs from the file
+    there, so an edited grid or base config is never run from a stale dump."""
     v = run.variant
     if not v.cfg_options:
         return v.config
     path = osp.join(spec.root, v.name, 'config.py')
-    if not osp.isfile(path):
-        cfg = Config.fromfile(v.config)
-        cfg.merge_from_dict(v.cfg_options)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        cfg.dump(path)
+    cfg = Config.fromfile(v.config)
+    cfg.merge_from_dict(v.cfg_options)
+    text = cfg.pretty_text
+    if osp.isfile(path):
+        with open(path) as f:
+            if f.read() == text:
+                return path
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
     return path
 
 

@@ -89,7 +89,12 @@ def test_shipped_grid_loads_and_its_variants_build(path: Path, monkeypatch):
     monkeypatch.chdir(REPO)
     spec = load_grid(str(path))
     assert spec.baseline in spec.variants and spec.seeds
-    for v in spec.variants.values():
-        cfg = C.fromfile(v.config)
-        cfg.merge_from_dict(v.cfg_options)
+    first = {}  # one run of each variant (a k-fold grid: its first fold's options too)
+    for run in spec.runs():
+        first.setdefault(run.variant.name, run)
+    assert set(first) == set(spec.variants)
+    for run in first.values():
+        cfg = C.fromfile(run.variant.config)
+        cfg.merge_from_dict(run.variant.cfg_options)
+        cfg.merge_from_dict(run.fold_options)
         check_config_types(cfg)

@@ -13,10 +13,10 @@ import time
 import pytest
 
 from plb_mm.engine import read_run_metrics
-from plb_mm.grid import (GridSpecError, Launch, collect, load_grid, run_grid, run_state,
-                         slurm_script, write_results)
+from plb_mm.grid import (GridSpecError, Launch, collect, command, load_grid, run_grid,
+                         run_state, slurm_script, write_results)
 
-from ..conftest import REPO, run_tool, tiny_config
+from ..conftest import QUICKSTART, REPO, run_tool, tiny_config
 
 METRICS = ['coco/bbox_mAP', 'coco/bbox_mAP_s', 'coco/bbox_mAP_m', 'coco/bbox_mAP_l']
 
@@ -330,3 +330,28 @@ def test_run_only_some_variants(tmp_path):
     assert '2 runs' in logs[0]
     with pytest.raises(ValueError, match=r"no variant\(s\) \['c'\]; the grid has \['base', 'a', 'b'\]"):
         run_grid(spec, Launch(), dry_run=True, log=logs.append, only=['c'])
+
+
+def test_variant_dump_follows_an_edited_grid(tmp_path):
+    """A variant's merged config is rewritten when the grid's overrides change
+    (and left alone when they do not), so no run uses a stale dump."""
+    def plan(epochs):
+        grid = tmp_path / 'g.py'
+        grid.write_text(f"""
+name = 'g'
+baseline = 'v'
+variants = dict(v=dict(config={str(QUICKSTART)!r}, cfg_options={{'train_cfg.max_epochs': {epochs}}}))
+seeds = [0]
+metrics = ['coco/bbox_mAP']
+work_root = {str(tmp_path / 'work')!r}
+""")
+        spec = load_grid(str(grid))
+        path = command(spec, spec.runs()[0], Launch())[1]
+        return path, open(path).read()
+
+    path, text = plan(3)
+    assert "max_epochs=3" in text.replace(' ', '')
+    mtime = os.stat(path).st_mtime_ns
+    assert plan(3) == (path, text) and os.stat(path).st_mtime_ns == mtime
+    path, text = plan(5)
+    assert "max_epochs=5" in text.replace(' ', '') and "max_epochs=3" not in text.replace(' ', '')
