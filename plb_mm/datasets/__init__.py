@@ -20,3 +20,12 @@ __all__ = [
     'YoloFormatError', 'YoloRow', 'find_yolo_splits', 'format_report', 'load_data_yaml',
     'parse_yolo_row', 'read_yolo_labels', 'review_boxes', 'yolo_to_coco'
 ]
+
+from .transforms import (LoadSLADetAnnotations, MoveRegionsAsBoxes,  # noqa: E402
+                         PackSLADetInputs, RegionFilterAnnotations, RegionMosaic,
+                         RegionRandomAffine, RegionRandomCrop, RegionRandomFlip, RegionResize)
+
+__all__ += [
+    'LoadSLADetAnnotations', 'PackSLADetInputs', 'MoveRegionsAsBoxes', 'RegionFilterAnnotations',
+    'RegionMosaic', 'RegionRandomAffine', 'RegionRandomCrop', 'RegionRandomFlip', 'RegionResize'
+]

@@ -5,6 +5,7 @@ import logging
 import os.path as osp
 from typing import Dict, List, Optional, Union
 
+import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.registry import DATASETS
@@ -51,15 +52,27 @@ class CheckedCocoDataset(CocoDataset):
       missing ``area`` (see :func:`~plb_mm.datasets.coco_format.find_coco_problems`);
       a class in ``metainfo['classes']`` that the file does not define, or
       classes listed in another order than the file's categories (mmdet
-      numbers labels in the file's order, so names would be swapped);
+      numbers labels in the file's order, so names would be swapped); an
+      image's ``labeled_regions`` that is not a list of ``[x1, y1, x2,
+      y2]`` with a positive area inside the image (up to ``bbox_tolerance``),
+      an annotation's ``attributes`` that is not ``num_attributes`` integers in
+      {0, 1, -1} (see :func:`~plb_mm.datasets.coco_format.find_region_problems`);
     - ``ImageFileError`` (a ``FileNotFoundError``): image files that do not
       exist and, with ``check_images``, files that cannot be read or whose
       size is not the record's ``width`` x ``height``. Local files only.
 
     Dropped as mmdet drops them, and counted in a warning that names the file
     and the first annotation ids: boxes with zero area or a side under 1 px,
-    and annotations of categories left out of ``metainfo['classes']``. Images
-    removed by ``filter_cfg`` are counted too.
+    boxes wholly outside the image (within the tolerance), and annotations of
+    categories left out of ``metainfo['classes']``. Images removed by
+    ``filter_cfg`` are counted too.
+
+    SLA-Det's sparse labels (docs/sladet.md, "Data contract"): each
+    ``data_info`` has ``labeled_regions``, the image record's
+    ``labeled_regions`` as ``np.float32`` (k, 4) ``x1, y1, x2, y2`` clipped to
+    the image, or None when the record has none (the whole image is
+    labelled); each instance has ``attributes``, the annotation's list, or
+    ``num_attributes`` times -1 (unknown) when it has none.
 
     Args:
         bbox_tolerance (float): how far (pixels) a box may reach past the image
@@ -83,16 +96,19 @@ class CheckedCocoDataset(CocoDataset):
             (:func:`~.sparsify.ensure_sparse_annotations`) and loaded
             instead. Evaluation data keeps its full annotations: set it on
             training sets only.
+        num_attributes (int): how many attributes an annotation's
+            ``attributes`` has (SLA-Det: 6). Defaults to 6.
     """
 
     def __init__(self, *args, bbox_tolerance: float = 1.0,
                  check_images: Optional[Union[bool, str]] = None,
-                 sparsify: Optional[dict] = None, **kwargs):
+                 sparsify: Optional[dict] = None, num_attributes: int = 6, **kwargs):
         if check_images not in (None, True, False, 'header', 'decode'):
             raise ValueError(f"check_images={check_images!r}: expected None, True, False, "
                              f"'header' or 'decode'")
         self.bbox_tolerance = bbox_tolerance
         self.check_images = check_images
+        self.num_attributes = num_attributes
         self.sparsify = dict(sparsify) if sparsify else None
         if self.sparsify:
             unknown = set(self.sparsify) - {'ratio', 'seed', 'one_per_image'}
@@ -118,7 +134,8 @@ class CheckedCocoDataset(CocoDataset):
         with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
             raw = load_coco_json(local_path, name=self.ann_file)
         raise_problems(self.ann_file, find_coco_problems(
-            raw, bbox_tolerance=self.bbox_tolerance, require_annotations=not self.test_mode))
+            raw, bbox_tolerance=self.bbox_tolerance, require_annotations=not self.test_mode,
+            num_attributes=self.num_attributes))
         self.coco = coco_from_dict(raw)
         self._check_classes()
         # As mmdet's CocoDataset.load_data_list, from the checked file.
@@ -139,15 +156,46 @@ class CheckedCocoDataset(CocoDataset):
         return data_list
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
-        for ann in raw_data_info['raw_ann_info']:
-            if ann.get('ignore', False):
-                continue
-            _, _, w, h = ann['bbox']
-            if w < 1 or h < 1 or ann['area'] <= 0:
-                self._drop('zero area or a side under 1 px', ann)
-            elif ann['category_id'] not in self.cat_ids:
-                self._drop('category not in metainfo classes', ann)
-        return super().parse_data_info(raw_data_info)
+        img = raw_data_info['raw_img_info']
+        kept = [ann for ann in raw_data_info['raw_ann_info'] if self._kept(ann, img)]
+        data_info = super().parse_data_info(raw_data_info)
+        instances = data_info['instances']
+        if len(instances) != len(kept):  # mmdet changed its rules: attributes would shift
+            raise RuntimeError(f'{self.ann_file}: image id {img["img_id"]}: mmdet kept '
+                               f'{len(instances)} annotations, CheckedCocoDataset._kept '
+                               f'{len(kept)}; update _kept to the installed mmdet')
+        unknown = [-1] * self.num_attributes
+        for instance, ann in zip(instances, kept):
+            instance['attributes'] = list(ann.get('attributes', unknown))
+        data_info['labeled_regions'] = self._labeled_regions(img)
+        return data_info
+
+    def _kept(self, ann: dict, img: dict) -> bool:
+        """Whether mmdet's ``CocoDataset.parse_data_info`` keeps ``ann`` (its
+        tests, so that instances and annotations pair up); counts the drops."""
+        if ann.get('ignore', False):
+            return False
+        x, y, w, h = ann['bbox']
+        if w < 1 or h < 1 or ann['area'] <= 0:
+            self._drop('zero area or a side under 1 px', ann)
+        elif min(x + w, img['width']) <= max(x, 0) or min(y + h, img['height']) <= max(y, 0):
+            self._drop('outside the image, within bbox_tolerance', ann)
+        elif ann['category_id'] not in self.cat_ids:
+            self._drop('category not in metainfo classes', ann)
+        else:
+            return True
+        return False
+
+    @staticmethod
+    def _labeled_regions(img: dict) -> Optional[np.ndarray]:
+        """The record's regions, (k, 4) float32 clipped to the image; None
+        when it has none (the whole image is labelled)."""
+        if 'labeled_regions' not in img:
+            return None
+        regions = np.array(img['labeled_regions'], dtype=np.float32).reshape(-1, 4)
+        regions[:, 0::2] = regions[:, 0::2].clip(0, img['width'])
+        regions[:, 1::2] = regions[:, 1::2].clip(0, img['height'])
+        return regions
 
     def _check_classes(self) -> None:
         raise_problems(self.ann_file, find_class_problems(

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 __all__ = [
     'CocoFormatError', 'load_coco_json', 'find_coco_problems', 'find_class_problems',
-    'raise_problems',
+    'find_region_problems', 'raise_problems',
     'image_record_name', 'ann_record_name'
 ]
 
@@ -108,7 +108,8 @@ def _type_name(v) -> str:
 
 
 def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1.0,
-                       require_annotations: bool = True) -> List[str]:
+                       require_annotations: bool = True,
+                       num_attributes: Optional[int] = None) -> List[str]:
     """Every problem of a loaded COCO file, one line each, in file order.
 
     Checked:
@@ -125,13 +126,22 @@ def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1
       the dataset drops such boxes and counts them); ``area`` is a number;
       ``iscrowd``, if there, is 0 or 1;
     - a box reaches outside its image by no more than ``bbox_tolerance``
-      pixels (``None`` skips this), except annotations marked ``ignore``.
+      pixels (``None`` skips this), except annotations marked ``ignore``;
+    - an image's ``labeled_regions`` (SLA-Det; optional, absent = the whole
+      image is labelled, ``[]`` = nothing is) is a list of
+      ``[x1, y1, x2, y2]``, four finite numbers each with ``x2 > x1`` and
+      ``y2 > y1``, inside the image up to ``bbox_tolerance`` pixels (see
+      :func:`find_region_problems`);
+    - an annotation's ``attributes`` (optional) is a list of integers in
+      {0, 1, -1} (-1 unknown), ``num_attributes`` long (``None``: as long as
+      the first annotation's list in the file).
 
     Args:
         data (dict): the file as :func:`load_coco_json` returns it.
         bbox_tolerance (float, optional): see above. Defaults to 1.0.
         require_annotations (bool): whether a file without ``annotations`` is
             a problem (image-info files for test servers have none).
+        num_attributes (int, optional): see above. Defaults to None.
 
     Returns:
         list[str]: the problems; empty for a good file.
@@ -184,6 +194,8 @@ def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1
             elif not _is_number(v) or v <= 0:
                 problems.append(f"{where}: '{key}' is {_type_name(v)}, expected a "
                                 f'positive number of pixels')
+        if 'labeled_regions' in img:
+            problems += find_region_problems(where, img, bbox_tolerance)
 
     cat_ids: Dict[Any, int] = {}
     cat_names: Dict[Any, int] = {}
@@ -257,6 +269,10 @@ def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1
                             f'for a box it is w * h)')
         elif not _is_number(ann['area']):
             problems.append(f"{where}: 'area' is {_type_name(ann['area'])}, expected a number")
+        if 'attributes' in ann:
+            if num_attributes is None and isinstance(ann['attributes'], list):
+                num_attributes = len(ann['attributes'])  # the file's first list sets it
+            problems += _attribute_problems(where, ann['attributes'], num_attributes)
         bbox = ann.get('bbox')
         if 'bbox' not in ann:
             problems.append(f"{where}: has no 'bbox'")
@@ -285,6 +301,50 @@ def find_coco_problems(data: Dict[str, Any], bbox_tolerance: Optional[float] = 1
         problems.append(f'annotations{shown}{more}: image_id {img_id} is not the id of any '
                         f'image in the file{count}')
     return problems
+
+
+def find_region_problems(where: str, img: dict,
+                         tolerance: Optional[float] = 1.0) -> List[str]:
+    """Problems of an image record's ``labeled_regions`` (SLA-Det's
+    labelled rectangles, ``[[x1, y1, x2, y2], ...]`` in the image's pixels),
+    one line each, prefixed by ``where`` (the record's name): not a list (a
+    ``null`` too: leave the key out for a fully labelled image, give ``[]``
+    for none), a region that is not four finite numbers, one with
+    ``x2 <= x1`` or ``y2 <= y1`` (an ``[x, y, w, h]`` region?), or one reaching
+    outside the image by more than ``tolerance`` pixels (``None`` skips this
+    test, as for boxes)."""
+    regions = img['labeled_regions']
+    if not isinstance(regions, list):
+        return [f"{where}: 'labeled_regions' is {_type_name(regions)}, expected a list of "
+                f'[x1, y1, x2, y2] (leave the key out for a fully labelled image, '
+                f'[] for an image with nothing labelled)']
+    problems = []
+    W, H = img.get('width'), img.get('height')
+    for j, r in enumerate(regions):
+        name = f'{where}: labeled_regions[{j}]'
+        if (not isinstance(r, (list, tuple)) or len(r) != 4
+                or not all(_is_number(v) for v in r)):
+            problems.append(f'{name} is {r!r}, expected four numbers [x1, y1, x2, y2]')
+        elif r[2] <= r[0] or r[3] <= r[1]:
+            problems.append(f'{name} = {list(r)} has {"x2 <= x1" if r[2] <= r[0] else "y2 <= y1"}; '
+                            f'regions are [x1, y1, x2, y2] with a positive area, not '
+                            f'[x, y, width, height]?')
+        elif (tolerance is not None and _is_number(W) and _is_number(H)
+              and (r[0] < -tolerance or r[1] < -tolerance or r[2] > W + tolerance
+                   or r[3] > H + tolerance)):
+            problems.append(f'{name} = {list(r)} reaches outside the {W}x{H} image '
+                            f'(tolerance {tolerance} px)')
+    return problems
+
+
+def _attribute_problems(where: str, attributes: Any, num: Optional[int]) -> List[str]:
+    if (not isinstance(attributes, list) or not all(_is_int(v) for v in attributes)
+            or any(v not in (0, 1, -1) for v in attributes)):
+        return [f"{where}: 'attributes' is {attributes!r}, expected a list of integers "
+                f'0, 1 or -1 (unknown)']
+    if num is not None and len(attributes) != num:
+        return [f"{where}: 'attributes' has {len(attributes)} values, expected {num}"]
+    return []
 
 
 def find_class_problems(categories: List[dict], classes: Sequence[str]) -> List[str]:

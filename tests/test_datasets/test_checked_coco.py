@@ -151,6 +151,22 @@ def _set(key, value, record='annotations'):
     (_set('id', '1', 'images'), r"images\[0\] \(id '1', 'a\.jpg'\): 'id' is a string, expected an integer"),
     (lambda d: d['categories'].append(dict(id=3, name='RBC')),
      r"categories\[2\] \(id 3, 'RBC'\): duplicate category name 'RBC', also used by categories\[0\]"),
+    (_set('labeled_regions', [[0, 0, 10]], 'images'),
+     r"ann\.json: images\[0\] \(id 1, 'a\.jpg'\): labeled_regions\[0\] is \[0, 0, 10\], "
+     r"expected four numbers \[x1, y1, x2, y2\]"),
+    (_set('labeled_regions', [[0, 0, 10, 10], [20, 0, 10, 10]], 'images'),
+     r"ann\.json: images\[0\] \(id 1, 'a\.jpg'\): labeled_regions\[1\] = \[20, 0, 10, 10\] has "
+     r"x2 <= x1; regions are \[x1, y1, x2, y2\]"),
+    (_set('labeled_regions', [[50, 50, 120, 60]], 'images'),
+     r"images\[0\] \(id 1, 'a\.jpg'\): labeled_regions\[0\] = \[50, 50, 120, 60\] reaches outside "
+     r"the 100x80 image \(tolerance 1\.0 px\)"),
+    (_set('labeled_regions', None, 'images'),
+     r"images\[0\] \(id 1, 'a\.jpg'\): 'labeled_regions' is None \(NoneType\), expected a list"),
+    (_set('attributes', [1, 0, 2, 0, 0, 0]),
+     r"annotations\[0\] \(id 1, image id 1 'a\.jpg'\): 'attributes' is \[1, 0, 2, 0, 0, 0\], "
+     r"expected a list of integers 0, 1 or -1"),
+    (_set('attributes', [1, 0]),
+     r"annotations\[0\] \(id 1, image id 1 'a\.jpg'\): 'attributes' has 2 values, expected 6"),
 ])
 def test_malformed_record_names_file_and_record(tmp_path, edit, match):
     ann_file = _write(tmp_path, [_ann(1, [0, 0, 10, 10])])
@@ -294,3 +310,34 @@ def test_classes_in_another_order_than_the_file(tmp_path):
     cats = [dict(id=5, name='WBC'), dict(id=2, name='Platelet'), dict(id=1, name='RBC')]
     ds = _build(_write(tmp_path, [_ann(1, [0, 0, 10, 10])], cats=cats), classes=('WBC', 'RBC'))
     assert ds.get_data_info(0)['instances'][0]['bbox_label'] == 1   # RBC, as the config says
+
+
+def test_labeled_regions_and_attributes_are_parsed(tmp_path, monkeypatch):
+    monkeypatch.setattr('plb_mm.datasets.checked_coco.print_log', lambda msg, **kw: None)
+    images = [dict(id=1, file_name='a.jpg', width=100, height=80,
+                   labeled_regions=[[0, 0, 50, 40], [60, -0.5, 100.5, 80]]),
+              dict(id=2, file_name='b.jpg', width=100, height=80),
+              dict(id=3, file_name='c.jpg', width=100, height=80, labeled_regions=[])]
+    anns = [_ann(1, [5, 5, 0, 10], attributes=[1, 1, 1, 1, 1, 1]),   # zero width: dropped
+            _ann(2, [0, 0, 10, 10], attributes=[1, 0, -1, 0, 1, 0]),
+            _ann(3, [100, 0, 1, 10], attributes=[1, 1, 0, 0, 1, 1]),  # outside, within 1 px
+            _ann(4, [20, 20, 10, 10]),
+            dict(_ann(5, [0, 0, 10, 10], attributes=[0, 0, 0, 0, 0, 1]), image_id=2)]
+    ds = _build(_write(tmp_path, anns, images=images))
+    a, b, c = (ds.get_data_info(i) for i in range(3))
+    assert a['labeled_regions'].dtype == np.float32
+    assert a['labeled_regions'].tolist() == [[0, 0, 50, 40], [60, 0, 100, 80]]  # clipped
+    assert b['labeled_regions'] is None                     # the whole image
+    assert c['labeled_regions'].shape == (0, 4)             # nothing labelled
+    assert [i['attributes'] for i in a['instances']] == [[1, 0, -1, 0, 1, 0], [-1] * 6]
+    assert [i['bbox'] for i in a['instances']] == [[0, 0, 10, 10], [20, 20, 30, 30]]
+    assert b['instances'][0]['attributes'] == [0, 0, 0, 0, 0, 1]
+    assert ds.dropped == {'zero area or a side under 1 px': [1],
+                          'outside the image, within bbox_tolerance': [3]}
+
+
+def test_num_attributes(tmp_path):
+    ann_file = _write(tmp_path, [_ann(1, [0, 0, 10, 10], attributes=[1, 0, 1]),
+                                 _ann(2, [0, 0, 20, 10])])
+    ds = _build(ann_file, num_attributes=3)
+    assert [i['attributes'] for i in ds.get_data_info(0)['instances']] == [[1, 0, 1], [-1] * 3]
