@@ -117,6 +117,12 @@ def sparsify_coco(coco: Dict, ratio: Optional[float] = None, seed: int = 0,
     _check_ratio(ratio, one_per_image, name)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f'{name}: the seed must be an integer >= 0, got {seed!r}')
+    with_regions = [img.get('id') for img in coco.get('images', []) if 'labeled_regions' in img]
+    if with_regions:
+        raise ValueError(f'{name}: {len(with_regions)} image(s) have labeled_regions (first: '
+                         f'image id {with_regions[0]}), which promise that every cell inside '
+                         f'is annotated; dropping boxes would break that. Sparsify files '
+                         f'without regions')
     anns = coco.get('annotations') or []
     if not anns:
         raise ValueError(f'{name}: has no annotations: nothing to sparsify (is it an '

@@ -122,3 +122,10 @@ def test_files_written_and_errors_name_the_file(tmp_path):
     with pytest.raises(CocoFormatError, match=f'{bad}: .*image_id 1 is not the id of any image'):
         sparsify_coco_file(str(bad), str(tmp_path / 'x.json'), 0.5)
     assert not (tmp_path / 'x.json').exists()
+
+
+def test_refuses_images_with_labelled_regions():
+    coco = _coco()
+    coco['images'][1]['labeled_regions'] = [[0, 0, 10, 10]]
+    with pytest.raises(ValueError, match=r'labeled_regions \(first: image id'):
+        sparsify_coco(coco, ratio=0.5, name='x.json')
