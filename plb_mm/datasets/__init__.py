@@ -29,3 +29,14 @@ __all__ += [
     'LoadSLADetAnnotations', 'PackSLADetInputs', 'MoveRegionsAsBoxes', 'RegionFilterAnnotations',
     'RegionMosaic', 'RegionRandomAffine', 'RegionRandomCrop', 'RegionRandomFlip', 'RegionResize'
 ]
+
+from .samplers import ClassBalancedSampler, image_groups  # noqa: E402
+
+__all__ += ['ClassBalancedSampler', 'image_groups']
+
+from .converters.deeplesion import (DEEPLESION_CLASSES, DeepLesionFormatError,  # noqa: E402
+                                    deeplesion_to_coco, read_dl_info, window_slice)
+from .transforms import LoadDeepLesionSlice  # noqa: E402
+
+__all__ += ['DEEPLESION_CLASSES', 'DeepLesionFormatError', 'deeplesion_to_coco', 'read_dl_info',
+            'window_slice', 'LoadDeepLesionSlice']

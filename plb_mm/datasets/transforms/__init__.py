@@ -1,3 +1,4 @@
+from .load_deeplesion_slice import LoadDeepLesionSlice
 from .load_sladet_annotations import LoadSLADetAnnotations
 from .pack_sladet_inputs import PackSLADetInputs
 from .region_filter_annotations import RegionFilterAnnotations
@@ -11,5 +12,5 @@ from .region_rows import MoveRegionsAsBoxes, clip_regions
 __all__ = [
     'LoadSLADetAnnotations', 'PackSLADetInputs', 'RegionFilterAnnotations', 'RegionMosaic',
     'RegionRandomAffine', 'RegionRandomCrop', 'RegionRandomFlip', 'RegionResize',
-    'MoveRegionsAsBoxes', 'clip_regions'
+    'MoveRegionsAsBoxes', 'clip_regions', 'LoadDeepLesionSlice'
 ]
