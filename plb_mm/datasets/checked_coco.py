@@ -3,7 +3,7 @@ silently dropping it."""
 import copy
 import logging
 import os.path as osp
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmdet.datasets import CocoDataset
@@ -98,17 +98,23 @@ class CheckedCocoDataset(CocoDataset):
             training sets only.
         num_attributes (int): how many attributes an annotation's
             ``attributes`` has (SLA-Det: 6). Defaults to 6.
+        image_fields (Sequence[str]): fields of the image records to copy
+            into each data info (the pipeline's ``results``), e.g.
+            ``('dicom_window', )`` for ``LoadDeepLesionSlice(window='dicom')``;
+            a record without one gets None. Defaults to none.
     """
 
     def __init__(self, *args, bbox_tolerance: float = 1.0,
                  check_images: Optional[Union[bool, str]] = None,
-                 sparsify: Optional[dict] = None, num_attributes: int = 6, **kwargs):
+                 sparsify: Optional[dict] = None, num_attributes: int = 6,
+                 image_fields: Sequence[str] = (), **kwargs):
         if check_images not in (None, True, False, 'header', 'decode'):
             raise ValueError(f"check_images={check_images!r}: expected None, True, False, "
                              f"'header' or 'decode'")
         self.bbox_tolerance = bbox_tolerance
         self.check_images = check_images
         self.num_attributes = num_attributes
+        self.image_fields = tuple(image_fields)
         self.sparsify = dict(sparsify) if sparsify else None
         if self.sparsify:
             unknown = set(self.sparsify) - {'ratio', 'seed', 'one_per_image'}
@@ -168,6 +174,8 @@ class CheckedCocoDataset(CocoDataset):
         for instance, ann in zip(instances, kept):
             instance['attributes'] = list(ann.get('attributes', unknown))
         data_info['labeled_regions'] = self._labeled_regions(img)
+        for field in self.image_fields:
+            data_info[field] = img.get(field)
         return data_info
 
     def _kept(self, ann: dict, img: dict) -> bool:

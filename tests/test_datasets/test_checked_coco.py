@@ -341,3 +341,13 @@ def test_num_attributes(tmp_path):
                                  _ann(2, [0, 0, 20, 10])])
     ds = _build(ann_file, num_attributes=3)
     assert [i['attributes'] for i in ds.get_data_info(0)['instances']] == [[1, 0, 1], [-1] * 3]
+
+
+def test_image_fields_reach_the_pipeline(tmp_path):
+    images = [dict(id=1, file_name='a.jpg', width=100, height=80, dicom_window=[-175, 275]),
+              dict(id=2, file_name='b.jpg', width=100, height=80)]
+    anns = [_ann(1, [0, 0, 10, 10]), dict(_ann(2, [0, 0, 10, 10]), image_id=2)]
+    ds = _build(_write(tmp_path, anns, images=images), image_fields=('dicom_window', ))
+    assert ds.get_data_info(0)['dicom_window'] == [-175, 275]
+    assert ds.get_data_info(1)['dicom_window'] is None
+    assert 'dicom_window' not in _build(tmp_path / 'ann.json').get_data_info(0)

@@ -57,7 +57,7 @@ class LoadDeepLesionSlice(BaseTransform):
         if self.window == 'dicom':
             if results.get('dicom_window') is None:
                 raise KeyError(f"{path}: window='dicom' needs the image's dicom_window in the "
-                               f'data info (the data set does not pass it)')
+                               f"data info: give the data set image_fields=('dicom_window',)")
             window = results['dicom_window']
         else:
             window = self.window
