@@ -412,15 +412,13 @@ class SLADetYOLOXHead(YOLOXHead):
         if self.use_l1:
             l1_targets = torch.cat(l1_targets, 0)
 
-        needs_regions = (self.lr_loss or self.pseudo_label_cfg is not None
-                         or self._triplet_on())
-        inside = None
-        if needs_regions:
+        inside = None  # (num_imgs, num_priors): prior centre inside a region
+        if self.lr_loss or self.pseudo_label_cfg is not None:
             centres = self.prior_centres(flatten_priors)
             inside = torch.stack([
                 labeled_region_mask(centres, self.regions_of(meta, centres.device))
                 for meta in batch_img_metas
-            ])  # (num_imgs, num_priors)
+            ])
 
         if self.lr_loss:
             loss_obj = self._subset_obj_loss(
