@@ -24,6 +24,15 @@ Its parameters come from a **preset**, with overrides of single values:
     The generator before the presets, bit for bit: flat pink discs (RBC
     56-104 px), lilac white cells (36-64 px), dark dots (platelets 6-16 px),
     inside the image, every cell boxed. See :mod:`.synthetic_easy`.
+``sladet`` (512 x 512 px)
+    SLA-Det's sparse setting (docs/sladet.md, "Data sets"): the smear's
+    painting with 2-5 white cells, each carrying 6 visible binary attributes
+    (the annotation's ``attributes``; ``-1`` for the other cells); every
+    cell boxed, but on the training images only the cells whose box centre
+    lies in one of 1-3 labelled rectangles (``labeled_regions`` of the
+    image record, ~20 % of the image) are annotated, and
+    ``annotations/train_full.json`` keeps them all. See
+    :mod:`.synthetic_sladet`.
 
 Cell sizes are in pixels and do not scale with ``img_size``: a larger image
 shows a larger field of the same smear.
@@ -55,6 +64,8 @@ from mmdet.registry import DATASETS
 from .checked_coco import CheckedCocoDataset
 from .file_lock import file_lock
 from .synthetic_easy import EASY_CELLS, draw_easy
+from .synthetic_sladet import (SLADET_ATTRIBUTES, box_in_regions, draw_labeled_regions,
+                               draw_sladet)
 from .synthetic_smear import draw_bccd_like
 
 CLASSES = ('RBC', 'WBC', 'Platelet')
@@ -133,6 +144,49 @@ SYNTHETIC_PRESETS: Dict[str, Dict] = dict(
         ),
     ),
 )
+
+def _sladet_look() -> Dict:
+    """bccd_like's painting, with the stains of the white-cell attributes
+    (pale and basophilic cytoplasm, nucleoli) and less defocus, so that the
+    attributes stay visible."""
+    look = copy.deepcopy(SYNTHETIC_PRESETS['bccd_like']['look'])
+    look['stain'].update(cytoplasm_pale=(0.03, 0.34, 0.16), basophilic=(0.10, 0.42, 0.80),
+                         nucleolus=(0.05, 0.30, 0.55))
+    look.update(cell_blur_p=0.05, defocus_p=0.1, focus_blur=(0.4, 0.8))
+    return look
+
+
+# SLA-Det (Rehman et al.): a larger field (512 px; configs resize it to 320)
+# with 2-5 white cells carrying 6 visible attributes, every cell boxed
+# (unlabelled 0), and training images annotated only inside labelled regions
+# (~20 % of the image). See :mod:`.synthetic_sladet`.
+SYNTHETIC_PRESETS['sladet'] = dict(
+    renderer='sladet',
+    img_size=512,
+    cells=dict(
+        RBC=_cls(count=(18, 42), count_p=None, diameter=dict(mean=72, sd=6, min=58, max=90),
+                 elongation=(0.0, 0.2), irregularity=0.08,
+                 overlap=dict(RBC=0.2, WBC=0.0, Platelet=0.0), cluster=0.15,
+                 outside=0.3, min_visible=0.7, box_scale=1.0, box_jitter=0.02),
+        WBC=_cls(count=(2, 5), count_p=None, diameter=dict(mean=104, sd=10, min=84, max=128),
+                 elongation=(0.0, 0.1), irregularity=0.03,
+                 overlap=dict(RBC=0.0, WBC=0.0, Platelet=0.0), cluster=0.0,
+                 region=0.9, outside=0.0, min_visible=0.5, box_scale=1.05, box_jitter=0.02),
+        Platelet=_cls(count=(0, 6), count_p=None, diameter=dict(mean=18, sd=3, min=10, max=26),
+                      elongation=(0.0, 0.25), irregularity=0.15,
+                      overlap=dict(RBC=0.5, WBC=0.0, Platelet=0.0), cluster=0.0,
+                      outside=0.2, min_visible=0.5, box_scale=1.5, box_jitter=0.04),
+    ),
+    debris=dict(count=6.0, diameter=(2.0, 7.0)),
+    look=_sladet_look(),
+    # White-cell attributes: names (the paper's Table 5) and P(1) of each.
+    attributes=dict(names=list(SLADET_ATTRIBUTES), p=[0.5, 0.5, 0.4, 0.5, 0.5, 0.4]),
+    # Labelled regions of the sparse splits: count_p over 0, 1, 2, 3 regions
+    # (at least 1); total area share; width/height; P(centred near a white
+    # cell) and the offset from it (x the region's side).
+    regions=dict(splits=['train'], count_p=[0.0, 0.5, 0.3, 0.2], area=[0.16, 0.24],
+                 aspect=[0.6, 1.6], on_wbc=0.8, jitter=0.3, tries=30),
+)
 DEFAULT_PRESET = 'bccd_like'
 
 # Generation parameters of the default data set (configs/_base_/datasets/synthetic_cells.py).
@@ -191,11 +245,38 @@ def draw_smear(rng: np.random.Generator, params: Optional[Dict] = None):
     params = params or preset_params()
     if params['renderer'] == 'easy':
         return draw_easy(rng, params['img_size'], params['cells'])
+    if params['renderer'] == 'sladet':
+        return draw_sladet(rng, params['img_size'], params)
     return draw_bccd_like(rng, params['img_size'], params)
 
 
-def _rng(seed: int, split: str, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, SPLITS.index(split), index])
+def _rng(seed: int, split: str, index: int, stream: int = 0) -> np.random.Generator:
+    """Image ``index`` of ``split`` draws from stream 0; stream 1 draws its
+    labelled regions (``sladet``), so they do not change the image."""
+    key = [seed, SPLITS.index(split), index] + ([stream] if stream else [])
+    return np.random.default_rng(key)
+
+
+def _annotation(ann_id: int, image_id: int, obj: Dict, **extra) -> Dict:
+    x1, y1, x2, y2 = obj['bbox']
+    ann = dict(id=ann_id, image_id=image_id, category_id=CLASSES.index(obj['label']) + 1,
+               bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1), iscrowd=0)
+    if 'attributes' in obj:
+        ann['attributes'] = obj['attributes']
+    ann.update(extra)
+    return ann
+
+
+def _write_coco(root: str, name: str, seed: int, params: Dict, images: List[Dict],
+                annotations: List[Dict]) -> None:
+    info = dict(description='plb_mm synthetic blood smear', seed=seed)
+    if 'attributes' in params:
+        info['attributes'] = params['attributes']['names']
+    coco = dict(info=info, images=images, annotations=annotations,
+                categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    with open(osp.join(root, 'annotations', f'{name}.json'), 'w') as f:
+        json.dump(coco, f)
 
 
 def _write_split(root: str, split: str, num: int, seed: int, params: Dict,
@@ -203,28 +284,32 @@ def _write_split(root: str, split: str, num: int, seed: int, params: Dict,
     import cv2
     size = params['img_size']
     os.makedirs(osp.join(root, split), exist_ok=True)
-    images, annotations = [], []
+    regions = params.get('regions')
+    sparse = bool(regions) and split in regions['splits']
+    images, annotations, full_images, full_annotations = [], [], [], []
     for i in range(num):
         img, objects = draw_smear(_rng(seed, split, i), params)
         file_name = f'{split}/{i:06d}.jpg'
         cv2.imwrite(osp.join(root, file_name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        images.append(dict(id=i + 1, file_name=file_name, width=size, height=size))
-        for obj in objects:
-            x1, y1, x2, y2 = obj['bbox']
-            annotations.append(
-                dict(id=len(annotations) + 1, image_id=i + 1,
-                     category_id=CLASSES.index(obj['label']) + 1,
-                     bbox=[x1, y1, x2 - x1, y2 - y1],
-                     area=(x2 - x1) * (y2 - y1), iscrowd=0))
+        image = dict(id=i + 1, file_name=file_name, width=size, height=size)
+        if sparse:
+            # SLA-Det: only the cells whose box centre lies in a labelled
+            # region are annotated; <split>_full.json keeps them all.
+            full_images.append(dict(image))
+            image['labeled_regions'] = draw_labeled_regions(_rng(seed, split, i, 1), size,
+                                                            objects, regions)
+            labelled = [box_in_regions(o['bbox'], image['labeled_regions']) for o in objects]
+            full_annotations += [_annotation(len(full_annotations) + k + 1, i + 1, o, labeled=lab)
+                                 for k, (o, lab) in enumerate(zip(objects, labelled))]
+            objects = [o for o, lab in zip(objects, labelled) if lab]
+        images.append(image)
+        annotations += [_annotation(len(annotations) + k + 1, i + 1, o)
+                        for k, o in enumerate(objects)]
         if verbose and ((i + 1) % 100 == 0 or i + 1 == num):
             print(f'[synthetic cells] {split}: {i + 1}/{num} images', flush=True)
-    coco = dict(
-        info=dict(description='plb_mm synthetic blood smear', seed=seed),
-        images=images, annotations=annotations,
-        categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
-    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
-    with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
-        json.dump(coco, f)
+    _write_coco(root, split, seed, params, images, annotations)
+    if sparse:
+        _write_coco(root, f'{split}_full', seed, params, full_images, full_annotations)
 
 
 def _request(num_train: int, num_val: int, seed: int, preset: Optional[str],
@@ -282,13 +367,14 @@ def generate_synthetic_cells(root: str, num_train: int = 160, num_val: int = 40,
                              cells: Optional[Dict] = None, preset: Optional[str] = None,
                              verbose: bool = True, **overrides) -> str:
     """Write the data set to ``root``: ``{train,val}/*.jpg`` and
-    ``annotations/{train,val}.json`` (COCO), plus ``meta.json`` (the request:
+    ``annotations/{train,val}.json`` (COCO; ``sladet``: also
+    ``annotations/train_full.json``), plus ``meta.json`` (the request:
     ``num_train``, ``num_val``, ``seed``, ``preset``, ``img_size`` and any
     other override; as keyword arguments it gives the same set back) and
     ``params.json`` (the merged parameters).
 
     Args:
-        preset (str): ``'bccd_like'`` (default) or ``'easy'``.
+        preset (str): ``'bccd_like'`` (default), ``'easy'`` or ``'sladet'``.
         img_size, cells, **overrides: overrides of the preset's parameters
             (``None``: the preset's); see :func:`preset_params`.
 
@@ -370,8 +456,8 @@ class SyntheticCellsDataset(CheckedCocoDataset):
     Args:
         synthetic (dict): generation parameters passed to
             :func:`ensure_synthetic_cells`: ``num_train``, ``num_val``,
-            ``seed``, ``preset`` (``'bccd_like'``, the default, or
-            ``'easy'``) and overrides of the preset's parameters
+            ``seed``, ``preset`` (``'bccd_like'``, the default, ``'easy'``
+            or ``'sladet'``) and overrides of the preset's parameters
             (``img_size``, ``cells``, ``debris``, ``look``). Defaults to
             ``DEFAULT_PARAMS``.
         (the others: :class:`CheckedCocoDataset`; its ``sparsify`` makes

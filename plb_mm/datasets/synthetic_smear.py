@@ -20,7 +20,7 @@ platelets, debris that looks like platelets, stain and illumination
 variation, defocus and noise.
 """
 import math
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -209,6 +209,14 @@ def _radius_at(cell: _Cell, dx: np.ndarray, dy: np.ndarray, dist: np.ndarray) ->
     return out * np.float32(cell.r)
 
 
+def _blurred_patch(rng, cell: _Cell, size: int, look: Dict):
+    """A cell's defocus (gaussian sigma; 0 but for ``look['cell_blur_p']`` of
+    the cells) and its :func:`_patch`, wide enough for the blur (None when
+    the cell is off the image)."""
+    blur = rng.uniform(*look['cell_blur']) if rng.random() < look['cell_blur_p'] else 0.0
+    return blur, _patch(cell, size, 3 * blur + 2)
+
+
 def _edge(rho: np.ndarray, r: float, soft: float) -> np.ndarray:
     """1 inside the outline, 0 outside, a linear ramp ``soft`` px wide."""
     return np.clip((1 - rho) * r / soft + 0.5, 0, 1)
@@ -223,8 +231,7 @@ def _add(absorb, sl, density: np.ndarray, vec: np.ndarray, blur: float = 0.0):
 
 
 def _paint_rbc(absorb, rng, cell, size, look, stain):
-    blur = rng.uniform(*look['cell_blur']) if rng.random() < look['cell_blur_p'] else 0.0
-    p = _patch(cell, size, 3 * blur + 2)
+    blur, p = _blurred_patch(rng, cell, size, look)
     if p is None:
         return
     sl, dx, dy, dist, rho = p
@@ -247,8 +254,7 @@ def _paint_rbc(absorb, rng, cell, size, look, stain):
 
 
 def _paint_wbc(absorb, rng, cell, size, look, stain):
-    blur = rng.uniform(*look['cell_blur']) if rng.random() < look['cell_blur_p'] else 0.0
-    p = _patch(cell, size, 3 * blur + 2)
+    blur, p = _blurred_patch(rng, cell, size, look)
     if p is None:
         return
     sl, dx, dy, dist, rho = p
@@ -303,8 +309,7 @@ def _paint_wbc(absorb, rng, cell, size, look, stain):
 
 
 def _paint_platelet(absorb, rng, cell, size, look, stain):
-    blur = rng.uniform(*look['cell_blur']) if rng.random() < look['cell_blur_p'] else 0.0
-    p = _patch(cell, size, 3 * blur + 2)
+    blur, p = _blurred_patch(rng, cell, size, look)
     if p is None:
         return
     sl, dx, dy, dist, rho = p
@@ -337,14 +342,17 @@ def _stain(rng, look) -> Dict[str, np.ndarray]:
 
 
 def render_smear(rng: np.random.Generator, size: int, cells: List[_Cell],
-                 params: Dict) -> np.ndarray:
-    """Paint ``cells``: a ``(size, size, 3)`` uint8 BGR image."""
+                 params: Dict, painters: Optional[Dict[str, Callable]] = None) -> np.ndarray:
+    """Paint ``cells``: a ``(size, size, 3)`` uint8 BGR image. ``painters``
+    replaces the painter of a cell label (``(absorb, rng, cell, size, look,
+    stain) -> None``; the ``sladet`` preset paints its white cells so)."""
     import cv2
     look = params['look']
     stain = _stain(rng, look)
     absorb = np.zeros((size, size, 3), np.float32)
+    paint = dict(_PAINT, **(painters or {}))
     for cell in cells:
-        _PAINT[cell.label](absorb, rng, cell, size, look, stain)
+        paint[cell.label](absorb, rng, cell, size, look, stain)
     # Background: colour cast, brightness, vignetting and a linear gradient.
     bg = np.asarray(look['background'], np.float32) * np.exp(
         rng.normal(0, look['background_cast'], size=3)).astype(np.float32)

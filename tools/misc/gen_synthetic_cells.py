@@ -1,13 +1,16 @@
 """Generate the synthetic blood-smear data set (COCO format).
 
     python tools/misc/gen_synthetic_cells.py --out data/synthetic_cells \
-        --num-train 160 --num-val 40 --seed 0 [--preset bccd_like|easy] [--img-size 416]
+        --num-train 160 --num-val 40 --seed 0 [--preset bccd_like|easy|sladet] \
+        [--img-size 416]
 
 Presets (plb_mm/datasets/synthetic_cells.py): ``bccd_like`` (default, 416 px:
 the box statistics of real BCCD at 416 x 416, dense and overlapping red
-cells, defocus, stain/illumination variation, noise, cells cut by the border)
-and ``easy`` (320 px: the generator's look before the presets). ``--img-size``
-overrides the preset's image side; cell sizes stay in pixels.
+cells, defocus, stain/illumination variation, noise, cells cut by the border),
+``easy`` (320 px: the generator's look before the presets) and ``sladet``
+(512 px: white cells with 6 visible attributes; training images annotated only
+inside labelled regions, docs/sladet.md). ``--img-size`` overrides the
+preset's image side; cell sizes stay in pixels.
 
 The configs generate data/synthetic_cells/ on first use with the parameters in
 configs/_base_/datasets/synthetic_cells.py; use this tool for other sizes or

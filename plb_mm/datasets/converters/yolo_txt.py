@@ -230,12 +230,18 @@ def load_data_yaml(path: str) -> YoloData:
     return YoloData(names, splits, data.get('path') and str(data['path']), path)
 
 
-def _labels_dir(images_dir: str) -> Optional[str]:
-    parts = osp.normpath(images_dir).split(os.sep)
-    if 'images' not in parts:
+def _swap_folder(path: str, old: str, new: str) -> Optional[str]:
+    """``path`` with its last folder named ``old`` renamed ``new`` (None when
+    it has none)."""
+    parts = osp.normpath(path).split(os.sep)
+    if old not in parts:
         return None
-    k = len(parts) - 1 - parts[::-1].index('images')
-    return os.sep.join(parts[:k] + ['labels'] + parts[k + 1:])
+    k = len(parts) - 1 - parts[::-1].index(old)
+    return os.sep.join(parts[:k] + [new] + parts[k + 1:])
+
+
+def _labels_dir(images_dir: str) -> Optional[str]:
+    return _swap_folder(images_dir, 'images', 'labels')
 
 
 def _yaml_candidates(root: str, split: str, data: Optional[YoloData]) -> List[List[str]]:
