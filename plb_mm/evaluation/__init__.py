@@ -1,4 +1,4 @@
 """Evaluation metrics registered in mmdet's ``METRICS``."""
-from .metrics import RescaledCocoMetric, VOCRecallMetric
+from .metrics import BenchmarkMetric, RescaledCocoMetric, VOCRecallMetric
 
-__all__ = ['RescaledCocoMetric', 'VOCRecallMetric']
+__all__ = ['RescaledCocoMetric', 'VOCRecallMetric', 'BenchmarkMetric']

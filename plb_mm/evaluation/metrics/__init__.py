@@ -1,4 +1,5 @@
+from .benchmark_metric import BenchmarkMetric
 from .rescaled_coco_metric import RescaledCocoMetric
 from .voc_recall_metric import VOCRecallMetric
 
-__all__ = ['RescaledCocoMetric', 'VOCRecallMetric']
+__all__ = ['RescaledCocoMetric', 'VOCRecallMetric', 'BenchmarkMetric']
