@@ -1,3 +1,5 @@
+from .black_out_unlabeled import BlackOutUnlabeled
+from .crop_to_labeled_region import CropToLabeledRegion
 from .load_deeplesion_slice import LoadDeepLesionSlice
 from .load_sladet_annotations import LoadSLADetAnnotations
 from .pack_sladet_inputs import PackSLADetInputs
@@ -12,5 +14,6 @@ from .region_rows import MoveRegionsAsBoxes, clip_regions
 __all__ = [
     'LoadSLADetAnnotations', 'PackSLADetInputs', 'RegionFilterAnnotations', 'RegionMosaic',
     'RegionRandomAffine', 'RegionRandomCrop', 'RegionRandomFlip', 'RegionResize',
-    'MoveRegionsAsBoxes', 'clip_regions', 'LoadDeepLesionSlice'
+    'MoveRegionsAsBoxes', 'clip_regions', 'LoadDeepLesionSlice', 'CropToLabeledRegion',
+    'BlackOutUnlabeled'
 ]
