@@ -515,6 +515,38 @@ class SLADetYOLOXHead(YOLOXHead):
             keep &= candidates.entropy < self.thresholds['t2']
         return keep
 
+    def pseudo_labels(self, candidates: List[InstanceData]) -> List[InstanceData]:
+        """The pseudo labels of each image (Eq. 6, at most
+        ``pseudo_label.max_per_img``) from :meth:`_outside_predictions`'
+        output: what the PL term trains on."""
+        return [c[self.pseudo_label_mask(c)][:self.pseudo_label_cfg['max_per_img']]
+                for c in candidates]
+
+    @torch.no_grad()
+    def predict_pseudo_labels(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+                              objectnesses: Sequence[Tensor],
+                              batch_img_metas: Sequence[dict]) -> List[InstanceData]:
+        """The pseudo labels the PL term makes from these head outputs (the
+        same selection code as :meth:`loss_by_feat`), per image: ``bboxes
+        (p, 4)`` (input frame), ``scores``, ``labels``, ``entropy``;
+        detached. For diagnostics (``PseudoLabelQualityHook`` scores them
+        against hidden full annotations); needs ``pseudo_label`` set."""
+        if self.pseudo_label_cfg is None:
+            raise ValueError('predict_pseudo_labels needs the pseudo_label term configured')
+        num_imgs = len(batch_img_metas)
+        priors = torch.cat(self.prior_generator.grid_priors(
+            [c.shape[2:] for c in cls_scores], dtype=cls_scores[0].dtype,
+            device=cls_scores[0].device, with_stride=True))
+
+        def flat(maps: Sequence[Tensor], channels: int) -> Tensor:
+            return torch.cat([m.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
+                              for m in maps], dim=1)
+
+        bboxes = self._bbox_decode(priors, flat(bbox_preds, 4))
+        return self.pseudo_labels(self._outside_predictions(
+            bboxes, flat(cls_scores, self.cls_out_channels), flat(objectnesses, 1)[..., 0],
+            batch_img_metas))
+
     def triplet_mask(self, candidates: InstanceData) -> Tensor:
         """The uncertain predictions: ``t0 < conf <= t1``."""
         s = candidates.scores
@@ -535,7 +567,7 @@ class SLADetYOLOXHead(YOLOXHead):
         priors outside the regions get nothing."""
         cfg = self.pseudo_label_cfg
         num_imgs = flatten_cls_preds.size(0)
-        pseudo = [c[self.pseudo_label_mask(c)][:cfg['max_per_img']] for c in candidates]
+        pseudo = self.pseudo_labels(candidates)
         eligible = ~inside & ~gt_pos_masks
         (obj_masks, obj_targets, pos_masks, cls_targets, bbox_targets,
          num_pos_imgs) = multi_apply(
