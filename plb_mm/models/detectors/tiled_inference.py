@@ -2,7 +2,7 @@
 test half of the paper's first straightforward baseline (Rehman et al.,
 Section 5.2: train on crops of the labelled regions, test with overlapping
 patches)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
