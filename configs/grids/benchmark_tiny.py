@@ -1,0 +1,55 @@
+# The benchmark paper's matrix (Pianese: Faster R-CNN vs YOLO, Table 2 rows
+# 1-6 and Table 4's resolution / anchor rows) on the synthetic smears with the
+# CPU models (issue 15): configs/benchmark/README.md. Each variant changes one
+# knob of its family's row-3 config (pretrained, Adam, balanced, no
+# augmentation); rows 1-5 are mirrored for YOLOv3. The pretrained rows download
+# ImageNet weights once (torchvision resnet18, mmdet mobilenet_v2).
+# Main rows (>= 3 seeds): frcnn-r3, frcnn-r1, frcnn-r2, frcnn-r6, yolo-r3;
+# the others run seed 0:
+#   python tools/grid.py run configs/grids/benchmark_tiny.py --seeds 0
+#   python tools/grid.py run configs/grids/benchmark_tiny.py --seeds 1 2 \
+#       --variants frcnn-r3 frcnn-r1 frcnn-r2 frcnn-r6 yolo-r3
+name = 'benchmark_tiny'
+baseline = 'frcnn-r3'
+_frcnn = 'configs/benchmark/faster-rcnn_r18_fpn_tiny_balanced-adam_12e_synthetic-cells.py'
+_frcnn_aug = ('configs/benchmark/'
+              'faster-rcnn_r18_fpn_tiny_balanced-adam-aug240_12e_synthetic-cells.py')
+_yolo = 'configs/benchmark/yolov3_mobilenetv2_balanced-adam_320-12e_synthetic-cells.py'
+# ---- the matrix's knobs ------------------------------------------------------
+_scratch = {'model.backbone.init_cfg': None}
+_sgd = {'optim_wrapper.optimizer': dict(type='SGD', lr=2e-5, momentum=0.9)}  # weight decay 0
+_unbalanced = {'train_dataloader.sampler.type': 'DefaultSampler'}  # shuffled, plain batches
+# Table 4 row 2 scaled to the CPU model: train 2x and test 2.5x the 320 px
+# input (the paper: 416 -> 832 train, 1024 test), anchors refitted = x2
+_yolo_hires = {
+    'train_dataloader.dataset.pipeline.2.scale': (640, 640),
+    'val_dataloader.dataset.pipeline.1.scale': (800, 800),
+    'test_dataloader.dataset.pipeline.1.scale': (800, 800),
+    'model.bbox_head.anchor_generator.base_sizes': [[(126, 142), (204, 208), (264, 266)],
+                                                    [(130, 100), (116, 118), (140, 120)],
+                                                    [(46, 48), (102, 100), (96, 128)]],
+}
+# Table 4 row 1's "standard anchors": mmdet's 320 px COCO anchors
+_yolo_coco_anchors = {
+    'model.bbox_head.anchor_generator.base_sizes': [[(220, 125), (128, 222), (264, 266)],
+                                                    [(35, 87), (102, 96), (60, 170)],
+                                                    [(10, 15), (24, 36), (72, 42)]],
+}
+# -------------------------------------------------------------------------------
+variants = {
+    'frcnn-r1-unbalanced': dict(config=_frcnn, cfg_options=_unbalanced),
+    'frcnn-r2-scratch': dict(config=_frcnn, cfg_options=_scratch),
+    'frcnn-r3': _frcnn,
+    'frcnn-r4-scratch-sgd': dict(config=_frcnn, cfg_options={**_scratch, **_sgd}),
+    'frcnn-r5-sgd': dict(config=_frcnn, cfg_options=_sgd),
+    'frcnn-r6-aug240': _frcnn_aug,
+    'yolo-r1-unbalanced': dict(config=_yolo, cfg_options=_unbalanced),
+    'yolo-r2-scratch': dict(config=_yolo, cfg_options=_scratch),
+    'yolo-r3': _yolo,
+    'yolo-r4-scratch-sgd': dict(config=_yolo, cfg_options={**_scratch, **_sgd}),
+    'yolo-r5-sgd': dict(config=_yolo, cfg_options=_sgd),
+    'yolo-r3-hires': dict(config=_yolo, cfg_options=_yolo_hires),
+    'yolo-r3-cocoanchors': dict(config=_yolo, cfg_options=_yolo_coco_anchors),
+}
+seeds = [0, 1, 2]
+metrics = ['bench/mAP', 'bench50/mAP', 'bench/mean_iou', 'bench/fnr', 'bench/no_det_images']
