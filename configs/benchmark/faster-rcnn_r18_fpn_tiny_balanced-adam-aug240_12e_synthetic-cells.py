@@ -4,11 +4,6 @@ _base_ = [
     './faster-rcnn_r18_fpn_tiny_balanced-adam_12e_synthetic-cells.py',
     '../_base_/benchmark_augmentation.py'
 ]
-# PadSides and RandomCropSides by module (plb_mm/datasets/transforms/)
-custom_imports = dict(
-    imports=['plb_mm', 'plb_mm.datasets.transforms.pad_sides',
-             'plb_mm.datasets.transforms.random_crop_sides'],
-    allow_failed_imports=False)
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),

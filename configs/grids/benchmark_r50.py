@@ -23,8 +23,6 @@ _sgd = {'optim_wrapper.optimizer': dict(type='SGD', lr=2e-5, momentum=0.9)}  # w
 _unbalanced = {'train_dataloader.sampler.type': 'DefaultSampler'}  # shuffled, plain batches
 _load = dict(type='LoadDeepLesionSlice', window=(-1024, 3071))
 _aug240 = {
-    'custom_imports.imports': ['plb_mm', 'plb_mm.datasets.transforms.pad_sides',
-                               'plb_mm.datasets.transforms.random_crop_sides'],
     'train_dataloader.dataset.pipeline': [
         _load, dict(type='LoadAnnotations', with_bbox=True), *_base_.paper_augmentation,
         dict(type='PackDetInputs')],

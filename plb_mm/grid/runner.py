@@ -2,6 +2,7 @@
 ``<work_root>/<grid>/<variant>/seed<k>`` (k-fold grids: per (variant, fold,
 seed) under ``<variant>/fold<k>/seed<s>``); finished runs are skipped,
 interrupted ones resumed, failed ones reported while the rest go on."""
+import copy
 import json
 import math
 import os
@@ -133,7 +134,7 @@ def _variant_config(spec: GridSpec, run: Run) -> str:
         return v.config
     path = osp.join(spec.root, v.name, 'config.py')
     cfg = Config.fromfile(v.config)
-    cfg.merge_from_dict(v.cfg_options)
+    cfg.merge_from_dict(copy.deepcopy(v.cfg_options))  # mmengine pops `_delete_` keys
     text = cfg.pretty_text
     if osp.isfile(path):
         with open(path) as f:

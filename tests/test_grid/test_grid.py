@@ -355,3 +355,22 @@ work_root = {str(tmp_path / 'work')!r}
     assert plan(3) == (path, text) and os.stat(path).st_mtime_ns == mtime
     path, text = plan(5)
     assert "max_epochs=5" in text.replace(' ', '') and "max_epochs=3" not in text.replace(' ', '')
+
+
+def test_variant_options_with_delete_survive_every_run(tmp_path):
+    """mmengine pops `_delete_` from the dict it merges: the runner merges a
+    copy, so the second seed's dump is the first's."""
+    grid = tmp_path / 'g.py'
+    grid.write_text(f"""
+name = 'g'
+baseline = 'v'
+variants = dict(v=dict(config={str(QUICKSTART)!r}, cfg_options={{
+    'optim_wrapper.optimizer': dict(_delete_=True, type='Adam', lr=1e-4)}}))
+seeds = [0, 1]
+metrics = ['coco/bbox_mAP']
+work_root = {str(tmp_path / 'work')!r}
+""")
+    spec = load_grid(str(grid))
+    texts = [open(command(spec, run, Launch())[1]).read() for run in spec.runs()]
+    assert texts[0] == texts[1] and "type='Adam'" in texts[0] and 'momentum' not in texts[0]
+    assert '_delete_' in str(spec.variants['v'].cfg_options)
