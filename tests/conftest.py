@@ -31,13 +31,13 @@ def synthetic_root(tmp_path_factory):
 
 
 def tiny_config(path: Path, data_root: Path, base: Path = QUICKSTART, extra: str = '',
-                max_epochs: int = 2) -> str:
+                max_epochs: int = 2, synthetic: dict = TINY_SYNTHETIC) -> str:
     """Write a child of ``base`` that trains ``max_epochs`` short epochs on the
     tiny synthetic set (batch 2, no workers, checkpoint every epoch)."""
     path.write_text(f"""
 _base_ = '{base}'
 data_root = '{data_root}/'
-synthetic = {TINY_SYNTHETIC!r}
+synthetic = {synthetic!r}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root, synthetic=synthetic))
 val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,

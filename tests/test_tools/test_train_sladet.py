@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ..conftest import REPO, run_tool
+from ..conftest import REPO, run_tool, tiny_config
 from .test_train import _train_steps
 
 TINY_SLADET = dict(num_train=4, num_val=2, seed=0, preset='sladet', img_size=384)
@@ -24,22 +24,7 @@ def sladet_root(tmp_path_factory):
 def _tiny(path, root, base, hooks=''):
     """One epoch (2 iterations at batch 2) of ``base`` on the tiny set, then
     validation on its 2 fully annotated images."""
-    path.write_text(f"""
-_base_ = '{base}'
-data_root = '{root}/'
-synthetic = {TINY_SLADET!r}
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root=data_root, synthetic=synthetic))
-val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root, synthetic=synthetic))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=1, val_interval=1)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
-{hooks}
-""")
-    return str(path)
+    return tiny_config(path, root, base=base, extra=hooks, max_epochs=1, synthetic=TINY_SLADET)
 
 
 def test_full_method_trains_and_logs_pseudo_label_quality(sladet_root, tmp_path):
