@@ -1,4 +1,4 @@
 """Evaluation metrics registered in mmdet's ``METRICS``."""
-from .metrics import BenchmarkMetric, RescaledCocoMetric, VOCRecallMetric
+from .metrics import AttributeF1Metric, BenchmarkMetric, RescaledCocoMetric, VOCRecallMetric
 
-__all__ = ['RescaledCocoMetric', 'VOCRecallMetric', 'BenchmarkMetric']
+__all__ = ['RescaledCocoMetric', 'VOCRecallMetric', 'BenchmarkMetric', 'AttributeF1Metric']

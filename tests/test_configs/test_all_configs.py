@@ -43,6 +43,8 @@ def test_config_builds_and_steps(path: Path):
                             num_classes=max(num_classes, 2))
     for sample in packed['data_samples']:
         sample.gt_instances.labels %= num_classes
+        if hasattr(model, 'attri_head'):  # SLA-Det's AttriHead trains on GT attributes
+            sample.gt_instances.attributes = torch.randint(-1, 2, (len(sample.gt_instances), 6))
     model.train()
     data = model.data_preprocessor(packed, True)
     losses = model(**data, mode='loss')
@@ -59,6 +61,8 @@ def test_config_builds_and_steps(path: Path):
         pred = res.pred_instances
         assert pred.bboxes.shape[1] == 4 and len(pred.scores) == len(pred.labels)
         assert pred.labels.max().item() < num_classes if len(pred.labels) else True
+        if hasattr(model, 'attri_head'):
+            assert pred.attributes.shape == (len(pred.labels), model.attri_head.num_attributes)
 
 
 DATASET_BASES = sorted((REPO / 'configs/_base_/datasets').glob('*.py'))
