@@ -1,7 +1,8 @@
 """Time training steps of configs side by side in one process.
 
     python benchmarks/train_step.py BASE_CONFIG OTHER_CONFIG [...] \
-        [--batch-size 2] [--scale 320 320] [--warmup 3] [--iters 10] [--device cpu|cuda]
+        [--batch-size 2] [--scale 320 320] [--warmup 3] [--iters 10] [--device cpu|cuda] \
+        [--data-root data/synthetic_cells/]
 
 Prints a Markdown table: median/min ms per step, change vs the first config,
 peak memory of a step. Every model trains on the same synthetic batches; see
@@ -25,10 +26,13 @@ def main():
     p.add_argument('--device', choices=['cpu', 'cuda'])
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='applied to every config')
+    p.add_argument('--data-root', default='data/synthetic_cells/',
+                   help='synthetic set of the batches (data/synthetic_sladet/ for SLA-Det)')
     p.add_argument('--json', help='also write the rows to this file')
     args = p.parse_args()
     rows = benchmark_train_step(args.configs, args.batch_size, args.scale, args.warmup,
-                                args.iters, args.device, cfg_options=args.cfg_options)
+                                args.iters, args.device, cfg_options=args.cfg_options,
+                                data_root=args.data_root)
     print(format_benchmark(rows))
     if args.json:
         with open(args.json, 'w') as f:

@@ -29,7 +29,8 @@ def synthetic_batches(num: int, batch_size: int, scale: Sequence[int],
                       data_root: str = 'data/synthetic_cells/') -> List[dict]:
     """``num`` collated training batches of the synthetic smears at ``scale``
     (the set at ``data_root``, whatever its generation parameters; the
-    default set is generated there when none is)."""
+    default set is generated there when none is). A set of the ``sladet``
+    preset is loaded with its labelled regions and attributes."""
     import plb_mm  # noqa: F401
     register_all_modules()
     meta_file = os.path.join(data_root, 'meta.json')
@@ -37,9 +38,15 @@ def synthetic_batches(num: int, batch_size: int, scale: Sequence[int],
     if os.path.isfile(meta_file):
         with open(meta_file) as f:
             synthetic = json.load(f)
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
-                dict(type='Resize', scale=tuple(scale), keep_ratio=False),
-                dict(type='PackDetInputs')]
+    if (synthetic or {}).get('preset') == 'sladet':  # regions and attributes (SLA-Det)
+        pipeline = [dict(type='LoadImageFromFile'),
+                    dict(type='LoadSLADetAnnotations', with_bbox=True),
+                    dict(type='RegionResize', scale=tuple(scale), keep_ratio=False),
+                    dict(type='PackSLADetInputs')]
+    else:
+        pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
+                    dict(type='Resize', scale=tuple(scale), keep_ratio=False),
+                    dict(type='PackDetInputs')]
     ds = DATASETS.build(dict(type='SyntheticCellsDataset', data_root=data_root,
                              ann_file='annotations/train.json', data_prefix=dict(img=''),
                              pipeline=pipeline, synthetic=synthetic))
@@ -111,7 +118,8 @@ def benchmark_train_step(configs: Sequence[str], batch_size: int = 2, scale=(320
     above what was allocated before it; CPU: peak RSS increase during a step)."""
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from plb_mm.datasets import ensure_synthetic_cells
-    ensure_synthetic_cells(data_root)
+    if not os.path.isfile(os.path.join(data_root, 'meta.json')):
+        ensure_synthetic_cells(data_root)  # the default set; any other is used as it is
     batches = synthetic_batches(4, batch_size, scale, data_root)
     runs = []
     for path in configs:
