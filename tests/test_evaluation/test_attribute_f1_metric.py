@@ -38,6 +38,11 @@ blast (G1 G2 G6 G7)
 lymph (G3)    chromatin 0/1 FP -> 0; shape 0/0 -> nan (no positive anywhere);
               vacuoles 0/1 FP -> 0; macro 0
 rbc           no scorable cell: all nan
+chance (every attribute predicted present, same matched cells):
+  all    chromatin 3 of 5 positive: 6/8; shape 2 of 4: 4/6; vacuoles 2 of 4: 4/6
+         macro (3/4 + 2/3 + 2/3) / 3 = 25/36
+  blast  chromatin 3 of 4: 6/7; shape 2 of 3: 4/5; vacuoles 2 of 3: 4/5 -> 86/105
+  lymph  nothing positive: 0 each -> 0
 """
 import math
 
@@ -131,15 +136,18 @@ def test_hand_worked():
         'attr/lymph/chromatin_F1': 0., 'attr/lymph/shape_F1': nan,
         'attr/lymph/vacuoles_F1': 0., 'attr/lymph/macro_F1': 0., 'attr/lymph/coverage': 1 / 3,
         'attr/rbc/chromatin_F1': nan, 'attr/rbc/shape_F1': nan, 'attr/rbc/vacuoles_F1': nan,
-        'attr/rbc/macro_F1': nan, 'attr/rbc/coverage': nan})
-    assert len(m) == 4 * (len(NAMES) + 2)
-    assert list(m)[:5] == ['attr/chromatin_F1', 'attr/shape_F1', 'attr/vacuoles_F1',
-                           'attr/macro_F1', 'attr/coverage']
+        'attr/rbc/macro_F1': nan, 'attr/rbc/coverage': nan,
+        'attr/chance_macro_F1': 25 / 36, 'attr/blast/chance_macro_F1': 86 / 105,
+        'attr/lymph/chance_macro_F1': 0., 'attr/rbc/chance_macro_F1': nan})
+    assert len(m) == 4 * (len(NAMES) + 3)
+    assert list(m)[:6] == ['attr/chromatin_F1', 'attr/shape_F1', 'attr/vacuoles_F1',
+                           'attr/macro_F1', 'attr/chance_macro_F1', 'attr/coverage']
 
 
 def test_not_classwise():
     m = _evaluate(classwise=False)
-    assert set(m) == {f'attr/{n}_F1' for n in NAMES} | {'attr/macro_F1', 'attr/coverage'}
+    assert set(m) == {f'attr/{n}_F1' for n in NAMES} | {'attr/macro_F1', 'attr/chance_macro_F1',
+                                                      'attr/coverage'}
     assert m['attr/macro_F1'] == pytest.approx(.55)
 
 
@@ -232,11 +240,13 @@ def test_markdown_table_is_logged(tmp_path):
     MMLogger.get_instance(f'test_attr_{tmp_path.name}', log_file=str(log_file))
     _evaluate()
     text = log_file.read_text()
-    assert '| class | chromatin | shape | vacuoles | macro | coverage | matched / cells |' in text
-    assert '| blast | 85.7 | 50.0 | 50.0 | 61.9 | 100.0 | 4 / 4 |' in text
-    assert '| lymph | 0.0 | - | 0.0 | 0.0 | 33.3 | 1 / 3 |' in text
-    assert '| rbc | - | - | - | - | - | 0 / 0 |' in text
-    assert text.index('| rbc |') < text.index('| all | 75.0 | 50.0 | 40.0 | 55.0 | 71.4 | 5 / 7 |')
+    assert ('| class | chromatin | shape | vacuoles | macro | chance | coverage | matched / cells |'
+            in text)
+    assert '| blast | 85.7 | 50.0 | 50.0 | 61.9 | 81.9 | 100.0 | 4 / 4 |' in text
+    assert '| lymph | 0.0 | - | 0.0 | 0.0 | 0.0 | 33.3 | 1 / 3 |' in text
+    assert '| rbc | - | - | - | - | - | - | 0 / 0 |' in text
+    assert text.index('| rbc |') < text.index(
+        '| all | 75.0 | 50.0 | 40.0 | 55.0 | 69.4 | 71.4 | 5 / 7 |')
     assert 'class-agnostic' in format_table([], NAMES, .3, .5, .5, False)
 
 

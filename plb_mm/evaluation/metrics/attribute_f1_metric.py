@@ -70,6 +70,9 @@ class AttributeF1Metric(BaseMetric):
 
     The sets are (a) all matched cells, and (b) the matched cells of each GT
     class (the class of the matched GT, whatever the detection's label).
+    ``chance_macro_F1`` is the macro F1 of the trivial predictor "every
+    attribute present" on the same matched cells (per attribute
+    ``2p / (1 + p)`` for the prevalence ``p``): the floor a head has to clear.
     ``macro_F1`` is the mean over the attributes of the set with a value
     (not nan); nan when none has one. ``coverage`` = matched GT / GT, both
     counting only GT with at least one known attribute (the cells that could
@@ -77,8 +80,8 @@ class AttributeF1Metric(BaseMetric):
     there is no such GT.
 
     Keys (with the ``attr/`` prefix): ``{attribute}_F1`` for each name in
-    ``attribute_names``, ``macro_F1``, ``coverage``; with ``classwise=True``
-    also ``{class}/{attribute}_F1``, ``{class}/macro_F1`` and
+    ``attribute_names``, ``macro_F1``, ``chance_macro_F1``, ``coverage``; with ``classwise=True``
+    also ``{class}/{attribute}_F1``, ``{class}/macro_F1``, ``{class}/chance_macro_F1`` and
     ``{class}/coverage`` for every class of ``dataset_meta['classes']``
     (nan for a class without scored cells). The same numbers are logged as a
     Markdown table (rows: classes, then ``all``; columns: attributes,
@@ -207,6 +210,7 @@ class AttributeF1Metric(BaseMetric):
             for attr, f1 in zip(self.attribute_names, row['f1']):
                 out[f'{key}{attr}_F1'] = f1
             out[f'{key}macro_F1'] = row['macro']
+            out[f'{key}chance_macro_F1'] = row['chance_macro']
             out[f'{key}coverage'] = row['coverage']
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('\n' + format_table(rows, self.attribute_names, self.score_thr,
@@ -281,8 +285,13 @@ def attribute_f1_row(name: str, gt: np.ndarray, pred: np.ndarray, num_matched: i
     value, and the coverage ``num_matched / num_scorable``."""
     f1 = [binary_f1(gt[:, a], pred[:, a]) for a in range(gt.shape[1])]
     valid = [v for v in f1 if not np.isnan(v)]
+    # the trivial predictor "every attribute present" on the same cells: F1 =
+    # 2p / (1 + p) for a prevalence p, the floor a head has to clear
+    chance = [binary_f1(gt[:, a], np.ones(len(gt), bool)) for a in range(gt.shape[1])]
+    chance = [v for v in chance if not np.isnan(v)]
     return dict(name=name, f1=f1,
                 macro=float(np.mean(valid)) if valid else float('nan'),
+                chance_macro=float(np.mean(chance)) if chance else float('nan'),
                 coverage=num_matched / num_scorable if num_scorable else float('nan'),
                 matched=num_matched, scorable=num_scorable)
 
@@ -294,13 +303,14 @@ def format_table(rows: List[dict], attribute_names: Sequence[str], score_thr: fl
     def pct(v: float) -> str:
         return '-' if np.isnan(v) else f'{100 * v:.1f}'
 
-    head = ['class'] + list(attribute_names) + ['macro', 'coverage', 'matched / cells']
+    head = ['class'] + list(attribute_names) + ['macro', 'chance', 'coverage', 'matched / cells']
     lines = [f'Attribute F1 (score >= {score_thr:g}, IoU >= {iou_thr:g}, attribute '
              f'p >= {attr_thr:g}, {"same class" if match_class else "class-agnostic"} '
              f'matching; cells: GT with a known attribute)', '',
              '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for row in rows:
         cells = [row['name']] + [pct(v) for v in row['f1']] + \
-            [pct(row['macro']), pct(row['coverage']), f'{row["matched"]} / {row["scorable"]}']
+            [pct(row['macro']), pct(row['chance_macro']), pct(row['coverage']),
+             f'{row["matched"]} / {row["scorable"]}']
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
