@@ -5,10 +5,12 @@ random init whose prediction convs are zeroed with biases set so that every
 prior scores sigmoid(8)^2 = 0.9993 for WBC and ~0 for the others: every
 detection is a WBC. Films: a folder with one subdirectory per film, and a
 COCO file with `film` keys. Without an attribute head the report is counts
-only; with `pred_instances.attributes` added to each prediction (a stand-in
-for the attribute head) the text gives the config's attribute names.
+only; with the AttriHead (configs/sladet/yolox_tiny_lr-attri_30e_synthetic-sladet.py,
+its last FC layer zeroed, biases logit(0.9) for nuclear_shape and logit(0.1)
+for the others) the text gives the config's attribute names.
 """
 import json
+import math
 import runpy
 import sys
 
@@ -20,6 +22,7 @@ import torch
 from ..conftest import REPO
 
 CONFIG = REPO / 'configs/sladet/yolox_tiny_lr_50e_synthetic-sladet.py'
+ATTRI_CONFIG = REPO / 'configs/sladet/yolox_tiny_lr-attri_30e_synthetic-sladet.py'
 TOOL = REPO / 'tools/analysis_tools/film_report.py'
 CLASSES = ['RBC', 'WBC', 'Platelet']
 
@@ -35,11 +38,10 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope='module')
-def config(tmp_path_factory):
-    """CONFIG with its test pipeline at 64 px (the CPU here is shared)."""
-    path = tmp_path_factory.mktemp('cfg') / 'small.py'
-    path.write_text(f"""_base_ = '{CONFIG}'
+def _small_config(folder, base):
+    """``base`` with its test pipeline at 64 px (the CPU here is shared)."""
+    path = folder / 'small.py'
+    path.write_text(f"""_base_ = '{base}'
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(64, 64), keep_ratio=True),
@@ -52,10 +54,16 @@ test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
+def config(tmp_path_factory):
+    return _small_config(tmp_path_factory.mktemp('cfg'), CONFIG)
+
+
+def _checkpoint(folder, config):
     """The config's model, random init; objectness, class and box convs
     zeroed, biases +8 (objectness), (-8, +8, -8) (classes), (0, 0, 2, 2)
-    (boxes e^2 strides wide); saved as {'state_dict', 'meta'}."""
+    (boxes e^2 strides wide); an attribute head's last FC zeroed, biases
+    logit(0.9) for attribute 1 and logit(0.1) for the others; saved as
+    {'state_dict', 'meta'}."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -63,7 +71,7 @@ def checkpoint(tmp_path_factory):
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(CONFIG)).model)
+    model = MODELS.build(Config.fromfile(str(config)).model)
     head = model.bbox_head
     with torch.no_grad():
         for convs, bias in ((head.multi_level_conv_obj, [8.0]),
@@ -72,10 +80,20 @@ def checkpoint(tmp_path_factory):
             for conv in convs:
                 conv.weight.zero_()
                 conv.bias.copy_(torch.tensor(bias))
-    path = tmp_path_factory.mktemp('ckpt') / 'random.pth'
+        if hasattr(model, 'attri_head'):
+            last = model.attri_head.fcs[-1]
+            last.weight.zero_()
+            last.bias.fill_(math.log(0.1 / 0.9))
+            last.bias[1] = math.log(0.9 / 0.1)
+    path = folder / 'random.pth'
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=CLASSES))), path)
     return str(path)
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return _checkpoint(tmp_path_factory.mktemp('ckpt'), CONFIG)
 
 
 def _write_images(folder, names, seed=0):
@@ -120,26 +138,16 @@ def test_folder_of_films_counts_only(config, checkpoint, tmp_path, monkeypatch, 
     assert json.loads((out / 'film_b.json').read_text())['num_images'] == 1
 
 
-def test_coco_films_with_attributes(config, checkpoint, tmp_path, monkeypatch, capsys):
+def test_coco_films_with_attributes(tmp_path, monkeypatch, capsys):
     """Images grouped by `film` (one record without it: a film named after
-    the file), found in the json's sibling images/; attributes 0.9 for
-    nuclear_shape and 0.1 for the others on every detection."""
+    the file), found in the json's sibling images/; the AttriHead gives 0.9
+    for nuclear_shape and 0.1 for the others on every detection."""
     _write_images(tmp_path / 'ann/images', ['a.png', 'b.png', 'c.png'])
     images = [dict(id=1, file_name='a.png', film='P1'), dict(id=2, file_name='b.png', film='P1'),
               dict(id=3, file_name='c.png')]
     (tmp_path / 'ann/test.json').write_text(json.dumps(dict(images=images, annotations=[])))
-
-    import mmdet.apis
-    predict = mmdet.apis.inference_detector
-
-    def with_attributes(model, img, **kw):
-        result = predict(model, img, **kw)
-        probs = torch.full((len(result.pred_instances), 6), 0.1)
-        probs[:, 1] = 0.9
-        result.pred_instances.attributes = probs
-        return result
-
-    monkeypatch.setattr(mmdet.apis, 'inference_detector', with_attributes)
+    config = _small_config(tmp_path, ATTRI_CONFIG)
+    checkpoint = _checkpoint(tmp_path, ATTRI_CONFIG)
     out = tmp_path / 'out'
     _run(monkeypatch, config, checkpoint, '--slides', tmp_path / 'ann/test.json',
          '--out', out, '--score-thr', '0.5', '--wbc-classes', 'WBC', 'Platelet')
