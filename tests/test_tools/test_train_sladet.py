@@ -1,5 +1,6 @@
 """SLA-Det end to end on a tiny synthetic SLA-Det set: the full method
-(LR + PL + triplet, with PseudoLabelQualityHook) through tools/train.py and
+(LR + PL + triplet + AttriHead, with PseudoLabelQualityHook) through
+tools/train.py and tools/test.py, the full method without the head
 through tools/dist_train.sh with 2 CPU processes (gloo); the crops + tiles
 baseline trains on crops and validates on tiles through the runner."""
 import json
@@ -27,13 +28,23 @@ def _tiny(path, root, base, hooks=''):
     return tiny_config(path, root, base=base, extra=hooks, max_epochs=1, synthetic=TINY_SLADET)
 
 
-def test_full_method_trains_and_logs_pseudo_label_quality(sladet_root, tmp_path):
-    hooks = f"""custom_hooks = [
-    dict(type='TripletSwitchHook', until_epoch=40),
+def test_full_method_with_attribute_head_trains_logs_pseudo_labels_and_f1(sladet_root, tmp_path):
+    """SLA-Det*** (LR + PL + triplet + AttriHead, issues 13 and 14) through
+    tools/train.py: every term is logged, the pseudo-label quality too; the
+    validation runs CocoMetric and AttributeF1Metric together; tools/test.py
+    --out pickles each detection's attribute probabilities."""
+    import pickle
+    extra = f"""custom_hooks = [
+    dict(type='WeightsOnlyCheckpointHook'), dict(type='RunMetricsHook'),
+    dict(type='DivergenceHook'), dict(type='TripletSwitchHook', until_epoch=40),
     dict(type='PseudoLabelQualityHook', ann_file=data_root + 'annotations/train_full.json',
-         interval=1)]"""
+         interval=1)]
+val_evaluator = [
+    dict(type='CocoMetric', ann_file=data_root + 'annotations/val.json', metric='bbox'),
+    dict(type='AttributeF1Metric', score_thr=0.0)]
+test_evaluator = val_evaluator"""
     cfg = _tiny(tmp_path / 'tiny.py', sladet_root,
-                CONFIGS / 'yolox_tiny_lr-pl-triplet_50e_synthetic-sladet.py', hooks)
+                CONFIGS / 'yolox_tiny_lr-pl-triplet-attri_30e_synthetic-sladet.py', extra)
     work_dir = tmp_path / 'work'
     run_tool('tools/train.py', cfg, '--work-dir', str(work_dir),
              '--cfg-options', 'model.test_cfg.score_thr=0.0')  # 2 iterations: keep boxes
@@ -41,9 +52,18 @@ def test_full_method_trains_and_logs_pseudo_label_quality(sladet_root, tmp_path)
             next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     train = [r for r in rows if 'loss' in r]
     assert [r['step'] for r in train] == [1, 2]
-    for key in ('loss_obj', 'loss_pl_obj', 'loss_triplet', 'num_pseudo', 'pl_num'):
+    for key in ('loss_obj', 'loss_pl_obj', 'loss_triplet', 'loss_attr', 'num_pseudo', 'pl_num'):
         assert all(key in r for r in train), key
-    assert any('coco/bbox_mAP' in r for r in rows)
+    metrics = json.loads((work_dir / 'metrics.json').read_text())['val']
+    assert 0 <= metrics['coco/bbox_mAP'] <= 1
+    assert 0 <= metrics['attr/coverage'] <= 1 and 'attr/WBC/macro_F1' in metrics
+    out = tmp_path / 'preds.pkl'
+    run_tool('tools/test.py', cfg, str(work_dir / 'epoch_1.pth'), '--work-dir', str(work_dir),
+             '--out', str(out), '--cfg-options', 'model.test_cfg.score_thr=0.0')
+    preds = pickle.loads(out.read_bytes())
+    assert len(preds) == 2
+    for p in preds:
+        assert p['pred_instances']['attributes'].shape == (len(p['pred_instances']['scores']), 6)
 
 
 def test_full_method_dist_train_two_cpu_processes(sladet_root, tmp_path):
@@ -68,34 +88,3 @@ def test_crops_tiles_trains_on_crops_and_validates_on_tiles(sladet_root, tmp_pat
     metrics = json.loads((work_dir / 'metrics.json').read_text())
     assert metrics['status'] == 'finished' and 0 <= metrics['val']['coco/bbox_mAP'] <= 1
 
-
-def test_attribute_head_trains_and_validates_with_attribute_f1(sladet_root, tmp_path):
-    """SLA-Det*** with the AttriHead (issue 14) through tools/train.py: the
-    attribute loss is logged beside the detection terms, the validation runs
-    CocoMetric and AttributeF1Metric together, and tools/test.py --out
-    pickles each detection's attribute probabilities."""
-    import pickle
-    evaluators = """val_evaluator = [
-    dict(type='CocoMetric', ann_file=data_root + 'annotations/val.json', metric='bbox'),
-    dict(type='AttributeF1Metric', score_thr=0.0)]
-test_evaluator = val_evaluator"""
-    cfg = _tiny(tmp_path / 'tiny.py', sladet_root,
-                CONFIGS / 'yolox_tiny_lr-pl-triplet-attri_30e_synthetic-sladet.py', evaluators)
-    work_dir = tmp_path / 'work'
-    run_tool('tools/train.py', cfg, '--work-dir', str(work_dir),
-             '--cfg-options', 'model.test_cfg.score_thr=0.0')
-    rows = [json.loads(line) for line in
-            next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()]
-    train = [r for r in rows if 'loss' in r]
-    assert train and all('loss_attr' in r and 'loss_triplet' in r for r in train)
-    metrics = json.loads((work_dir / 'metrics.json').read_text())['val']
-    assert 0 <= metrics['coco/bbox_mAP'] <= 1
-    assert 0 <= metrics['attr/coverage'] <= 1 and 'attr/WBC/macro_F1' in metrics
-    out = tmp_path / 'preds.pkl'
-    run_tool('tools/test.py', cfg, str(work_dir / 'epoch_1.pth'), '--work-dir', str(work_dir),
-             '--out', str(out), '--cfg-options', 'model.test_cfg.score_thr=0.0')
-    preds = pickle.loads(out.read_bytes())
-    assert len(preds) == 2
-    for p in preds:
-        attrs = p['pred_instances']['attributes']
-        assert attrs.shape == (len(p['pred_instances']['scores']), 6)
