@@ -293,8 +293,11 @@ def _md_row(cells) -> str:
 def format_film_markdown(bank: MorphologyBank, wbc_classes: Optional[Sequence[str]] = None,
                          meta: Optional[dict] = None) -> str:
     """The report as Markdown: title, the text, the counts table and one
-    attribute-frequency table per detected type."""
+    attribute-frequency table per detected type (per detected white cell
+    type when ``wbc_classes`` is given: the attributes describe white cells,
+    an attribute head trains on nothing else)."""
     counts = bank.counts()
+    described = _wbc_classes(bank, wbc_classes)
     total = sum(counts.values())
     lines = [f'# Film report: {bank.name}', '']
     for k, v in (meta or {}).items():
@@ -311,6 +314,8 @@ def format_film_markdown(bank: MorphologyBank, wbc_classes: Optional[Sequence[st
     elif not bank.has_attributes:
         lines.append('The model gives no attribute predictions (counts-only report).')
     for c, freqs in bank.attribute_frequencies().items():
+        if c not in described:
+            continue
         lines += [f'### {c} ({counts[c]} cells)', '',
                   _md_row(['attribute', f'present (p >= {PRESENT_THR:g})', 'mean probability']),
                   '|---|---:|---:|']

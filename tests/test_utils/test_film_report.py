@@ -194,6 +194,7 @@ def test_writers(tmp_path):
     assert md.startswith('# Film report: slide 7\n')
     assert '| blast | 3 | 50 % |' in md and '| total | 6 | 100 % |' in md
     assert '### blast (3 cells)' in md and '| vacuoles | 33 % | 0.37 |' in md
+    assert '### RBC' not in md  # attribute tables only for the white cell types
     assert film_text(bank, ['blast', 'lymphocyte']) in md
     png = (tmp_path / 'out/slide_7.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 5000
