@@ -43,6 +43,11 @@ chance (every attribute predicted present, same matched cells):
          macro (3/4 + 2/3 + 2/3) / 3 = 25/36
   blast  chromatin 3 of 4: 6/7; shape 2 of 3: 4/5; vacuoles 2 of 3: 4/5 -> 86/105
   lymph  nothing positive: 0 each -> 0
+AUC (all matched cells; pairs positive x negative, ties 1/2):
+  chromatin  pos .8 .9 .9 (d1 d3 d9), neg .6 .7 (d4 d8): every pair ordered -> 1
+  shape      pos .2 .9 (d3 d8), neg .6 .4 (d1 d4): .9 beats both, .2 neither -> 2/4
+  vacuoles   pos .7 .2 (d1 d8), neg .5 .9 (d4 d9): only .7 > .5 -> 1/4
+  macro (1 + 1/2 + 1/4) / 3 = 7/12
 """
 import math
 
@@ -58,7 +63,7 @@ from mmdet.registry import METRICS
 from mmdet.structures import DetDataSample
 from plb_mm.datasets.converters import LEUKEMIA_ATTRIBUTES
 from plb_mm.evaluation.metrics import AttributeF1Metric
-from plb_mm.evaluation.metrics.attribute_f1_metric import format_table, match_cells
+from plb_mm.evaluation.metrics.attribute_f1_metric import binary_auc, format_table, match_cells
 
 CLASSES = ('blast', 'lymph', 'rbc')
 NAMES = ('chromatin', 'shape', 'vacuoles')
@@ -138,16 +143,18 @@ def test_hand_worked():
         'attr/rbc/chromatin_F1': nan, 'attr/rbc/shape_F1': nan, 'attr/rbc/vacuoles_F1': nan,
         'attr/rbc/macro_F1': nan, 'attr/rbc/coverage': nan,
         'attr/chance_macro_F1': 25 / 36, 'attr/blast/chance_macro_F1': 86 / 105,
-        'attr/lymph/chance_macro_F1': 0., 'attr/rbc/chance_macro_F1': nan})
-    assert len(m) == 4 * (len(NAMES) + 3)
+        'attr/lymph/chance_macro_F1': 0., 'attr/rbc/chance_macro_F1': nan,
+        'attr/chromatin_AUC': 1., 'attr/shape_AUC': .5, 'attr/vacuoles_AUC': .25,
+        'attr/macro_AUC': 7 / 12})
+    assert len(m) == 4 * (len(NAMES) + 3) + len(NAMES) + 1
     assert list(m)[:6] == ['attr/chromatin_F1', 'attr/shape_F1', 'attr/vacuoles_F1',
                            'attr/macro_F1', 'attr/chance_macro_F1', 'attr/coverage']
 
 
 def test_not_classwise():
     m = _evaluate(classwise=False)
-    assert set(m) == {f'attr/{n}_F1' for n in NAMES} | {'attr/macro_F1', 'attr/chance_macro_F1',
-                                                      'attr/coverage'}
+    assert set(m) == {f'attr/{n}_F1' for n in NAMES} | {f'attr/{n}_AUC' for n in NAMES} | {
+        'attr/macro_F1', 'attr/chance_macro_F1', 'attr/coverage', 'attr/macro_AUC'}
     assert m['attr/macro_F1'] == pytest.approx(.55)
 
 
@@ -288,3 +295,13 @@ def test_beside_coco_metric_in_one_evaluator():
     # nucleus: one known value; a/nucleus: 1 predicted 1 -> 1; b/nucleus unknown -> nan
     assert m['attr/a/nucleus_F1'] == 1.0 and math.isnan(m['attr/b/nucleus_F1'])
     assert not np.isnan([m[f'attr/{n}_F1'] for n in LEUKEMIA_ATTRIBUTES]).any()
+
+
+def test_binary_auc_by_hand():
+    # values .2 (rank 1), .4 .4 (ranks 2, 3 -> 2.5 each), .9 (rank 4); positives
+    # .9 and .4: rank sum 6.5 - 2 * 3 / 2 = 3.5 of 2 * 2 pairs -> .875
+    # (pairs: .9>.2, .9>.4, .4>.2, .4=.4 -> 1 + 1 + 1 + 1/2)
+    assert binary_auc(np.array([1, 0, 1, 0]), np.array([.9, .2, .4, .4])) == .875
+    assert binary_auc(np.array([1, -1, 0]), np.array([.1, .99, .9])) == 0.  # -1 ignored
+    assert binary_auc(np.array([1, 0]), np.array([.5, .5])) == .5
+    assert math.isnan(binary_auc(np.array([1, 1, -1]), np.array([.1, .2, .3])))

@@ -73,6 +73,9 @@ class AttributeF1Metric(BaseMetric):
     ``chance_macro_F1`` is the macro F1 of the trivial predictor "every
     attribute present" on the same matched cells (per attribute
     ``2p / (1 + p)`` for the prevalence ``p``): the floor a head has to clear.
+    ``{attribute}_AUC`` and ``macro_AUC`` (all matched cells only): the ROC
+    AUC of the attribute probability, threshold-free; 0.5 says the head has
+    not learnt the attribute, whatever F1 its bias buys (:func:`binary_auc`).
     ``macro_F1`` is the mean over the attributes of the set with a value
     (not nan); nan when none has one. ``coverage`` = matched GT / GT, both
     counting only GT with at least one known attribute (the cells that could
@@ -150,11 +153,15 @@ class AttributeF1Metric(BaseMetric):
             matched = det_of_gt >= 0
             pred_rows = np.zeros_like(gt_attr, dtype=bool)
             pred_rows[matched] = pred_pos[det_of_gt[matched]]
+            prob_rows = np.zeros(gt_attr.shape, np.float64)
+            prob_rows[matched] = pred['attributes'].numpy().reshape(-1, num_attr)[
+                det_of_gt[matched]]
             scorable = (gt_attr != -1).any(axis=1)
             self.results.append(dict(labels=gt['labels'].numpy()[scorable],
                                      matched=matched[scorable],
                                      gt=gt_attr[scorable],
-                                     pred=pred_rows[scorable]))
+                                     pred=pred_rows[scorable],
+                                     prob=prob_rows[scorable]))
 
     def _instances(self, sample: dict):
         """The sample's GT and predictions as CPU tensors, checked."""
@@ -195,6 +202,7 @@ class AttributeF1Metric(BaseMetric):
 
         labels, matched = cat('labels', np.int64), cat('matched', bool)
         gt, pred = cat('gt', np.int64, num_attr), cat('pred', bool, num_attr)
+        prob = cat('prob', np.float64, num_attr)
 
         rows = [attribute_f1_row('all', gt[matched], pred[matched], int(matched.sum()),
                                  len(matched))]
@@ -212,6 +220,13 @@ class AttributeF1Metric(BaseMetric):
             out[f'{key}macro_F1'] = row['macro']
             out[f'{key}chance_macro_F1'] = row['chance_macro']
             out[f'{key}coverage'] = row['coverage']
+            if row['name'] == 'all':  # threshold-free: did the head learn it at all?
+                aucs = [binary_auc(gt[matched][:, a], prob[matched][:, a])
+                        for a in range(num_attr)]
+                for attr, auc in zip(self.attribute_names, aucs):
+                    out[f'{attr}_AUC'] = auc
+                valid = [v for v in aucs if not np.isnan(v)]
+                out['macro_AUC'] = float(np.mean(valid)) if valid else float('nan')
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('\n' + format_table(rows, self.attribute_names, self.score_thr,
                                         self.iou_thr, self.attr_thr, self.match_class))
@@ -276,6 +291,27 @@ def binary_f1(gt: np.ndarray, pred: np.ndarray) -> float:
     tp, fp, fn = int((gt & pred).sum()), int((~gt & pred).sum()), int((gt & ~pred).sum())
     denom = 2 * tp + fp + fn
     return 2 * tp / denom if denom > 0 else float('nan')
+
+
+def binary_auc(gt: np.ndarray, prob: np.ndarray) -> float:
+    """Area under the ROC curve of ``prob`` for the positive value over the
+    entries with ``gt != -1``: the probability that a cell with the
+    attribute scores above one without it (ties count 1/2; Mann-Whitney U
+    over average ranks). 0.5 is no separation at all, whatever the
+    threshold; nan without both values.
+
+    Args:
+        gt (np.ndarray): (k, ) GT values, 1 / 0 / -1 (unknown).
+        prob (np.ndarray): (k, ) predicted probabilities.
+    """
+    known = gt != -1
+    pos, p = gt[known] == 1, np.asarray(prob, np.float64)[known]
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        return float('nan')
+    _, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # 1-based average ranks
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def attribute_f1_row(name: str, gt: np.ndarray, pred: np.ndarray, num_matched: int,
