@@ -96,8 +96,11 @@ class AttriHead(BaseModule):
         self.roi_size = tuple(roi_size)
         self.num_attributes = num_attributes
         self.only_in_regions = only_in_regions
+        # A fixed sampling ratio bounds the cost of a box: with mmcv's adaptive
+        # 0, the samples grow with the box, and a wild box of an untrained
+        # detector (1e9 px) never finishes.
         self.roi_layers = nn.ModuleList([
-            RoIAlign(self.roi_size, spatial_scale=1. / s, sampling_ratio=0, aligned=True)
+            RoIAlign(self.roi_size, spatial_scale=1. / s, sampling_ratio=2, aligned=True)
             for s in self.featmap_strides
         ])
         blocks, c_in = [], sum(in_channels)
@@ -170,12 +173,18 @@ class AttriHead(BaseModule):
         """Add ``attributes`` (sigmoid probabilities ``(m, A)``) to each
         image's detections. With ``rescale`` the detections are in the
         original frame: they are mapped back to the input frame with the
-        image's ``scale_factor`` (the inverse of the head's rescale)."""
+        image's ``scale_factor`` (the inverse of the head's rescale), then
+        clipped to ``img_shape`` (the head pools there; the detections
+        themselves are not changed)."""
         boxes = []
         for results, meta in zip(results_list, batch_img_metas):
             b = results.bboxes
             if rescale and 'scale_factor' in meta:
                 b = b * b.new_tensor(meta['scale_factor']).repeat((1, 2))
+            if 'img_shape' in meta:  # the features end there
+                h, w = meta['img_shape'][:2]
+                b = torch.stack([b[:, 0].clamp(0, w), b[:, 1].clamp(0, h),
+                                 b[:, 2].clamp(0, w), b[:, 3].clamp(0, h)], dim=1)
             boxes.append(b)
         rois = bbox2roi(boxes)
         probs = self(feats, rois).sigmoid() if len(rois) else rois.new_zeros(

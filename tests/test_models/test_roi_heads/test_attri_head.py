@@ -143,3 +143,16 @@ def test_bad_configs():
         _head(conv_channels=(8, 8))
     with pytest.raises(ValueError, match='too small'):
         _head(roi_size=(4, 4))
+
+
+def test_predict_clips_wild_boxes_to_the_image():
+    """An untrained detector's boxes can be 1e9 px wide: the head pools them
+    clipped to img_shape (fixed sampling ratio: bounded cost), and leaves the
+    detections themselves as they are."""
+    head = _head().eval()
+    feats = _feats()
+    wild = InstanceData(bboxes=torch.tensor([[-1e9, 10., 1e9, 2e9]]))
+    out = head.predict(feats, [wild], [dict(img_shape=(64, 48), scale_factor=(1., 1.))])
+    want = head(feats, torch.tensor([[0, 0., 10., 48., 64.]])).sigmoid()
+    torch.testing.assert_close(out[0].attributes, want, rtol=0, atol=0)
+    assert out[0].bboxes.tolist() == [[-1e9, 10., 1e9, 2e9]]
