@@ -24,7 +24,7 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.bbox import HorizontalBoxes, bbox2roi, scale_boxes
 
 from ..dense_heads.sladet_yolox_head import SLADetYOLOXHead, labeled_region_mask
 
@@ -180,11 +180,11 @@ class AttriHead(BaseModule):
         for results, meta in zip(results_list, batch_img_metas):
             b = results.bboxes
             if rescale and 'scale_factor' in meta:
-                b = b * b.new_tensor(meta['scale_factor']).repeat((1, 2))
+                b = scale_boxes(b, meta['scale_factor'])
             if 'img_shape' in meta:  # the features end there
-                h, w = meta['img_shape'][:2]
-                b = torch.stack([b[:, 0].clamp(0, w), b[:, 1].clamp(0, h),
-                                 b[:, 2].clamp(0, w), b[:, 3].clamp(0, h)], dim=1)
+                b = HorizontalBoxes(b.clone())
+                b.clip_(meta['img_shape'][:2])
+                b = b.tensor
             boxes.append(b)
         rois = bbox2roi(boxes)
         probs = self(feats, rois).sigmoid() if len(rois) else rois.new_zeros(
