@@ -1,0 +1,201 @@
+"""What SLA-Det's pseudo-label and triplet terms see: the confidence of the
+model's predictions for labelled cells (inside the regions), for the hidden
+cells outside them, and the candidates the terms draw from, per confidence
+threshold (issue 13: why PL / the triplet fire or not).
+
+Confidence is the head's ``conf = obj x max_c cls_c`` (:func:`select_outside_predictions`).
+For a cell, its *best confidence* is the highest confidence of a prediction
+whose decoded box overlaps the cell's box at IoU >= ``iou_thr`` (any prior,
+any class). The model runs in training mode on batches of the config's own
+training pipeline, as the loss sees them (BatchNorm on batch statistics; the
+running statistics are restored afterwards), without gradients.
+"""
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.runner import load_checkpoint
+
+from mmdet.structures.bbox import bbox_overlaps
+
+from ..engine.hooks.pseudo_label_quality_hook import (PseudoLabelQualityHook,
+                                                      hidden_boxes_in_input_frame,
+                                                      match_pseudo_labels)
+from ..models.dense_heads.sladet_yolox_head import (SLADetYOLOXHead, labeled_region_mask,
+                                                    select_outside_predictions)
+from .benchmark import build_for_benchmark
+from .loss_share import config_batches
+
+__all__ = ['candidate_stats', 'format_candidate_stats', 'best_confidence']
+
+DEFAULT_THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def best_confidence(pred_bboxes: torch.Tensor, conf: torch.Tensor, gt_bboxes: torch.Tensor,
+                    iou_thr: float = 0.5) -> torch.Tensor:
+    """Per GT box ``(g,)``: the highest ``conf`` among predictions whose box
+    has IoU ``>= iou_thr`` with it; 0 when none has."""
+    if len(gt_bboxes) == 0:
+        return conf.new_zeros(0)
+    if len(pred_bboxes) == 0:
+        return conf.new_zeros(len(gt_bboxes))
+    ious = bbox_overlaps(gt_bboxes.float(), pred_bboxes.float())
+    masked = torch.where(ious >= iou_thr, conf[None, :].float(), conf.new_zeros(()).float())
+    return masked.max(dim=1).values
+
+
+def _head_of(model) -> SLADetYOLOXHead:
+    heads = [m for m in model.modules() if isinstance(m, SLADetYOLOXHead)]
+    if not heads:
+        raise ValueError('the model has no SLADetYOLOXHead')
+    return heads[0]
+
+
+def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_ann: str,
+                    num_batches: int = 4, batch_size: int = 4, seed: int = 0,
+                    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                    iou_thr: float = 0.5) -> Dict:
+    """Measure, for each checkpoint (``None``: random init), over the same
+    training batches:
+
+    - ``labelled``: per threshold, the share of the labelled GT cells (inside
+      the regions) whose best confidence exceeds it;
+    - ``hidden``: the same for the hidden cells of ``hidden_ann`` whose
+      centre lies outside every region (what PL may find);
+    - ``candidates``: per threshold, the outside predictions after the head's
+      class-agnostic NMS per image, and their precision against the hidden
+      cells (same class, IoU ``>= iou_thr``, one-to-one);
+    - ``pl``: the pseudo labels of the head's own rule (conf > t1, area,
+      entropy < t2) per image and their precision; ``triplet``: the
+      candidates with ``t0 < conf <= t1`` per image;
+    - ``entropy``: median class entropy (bits) of the candidates above t0.
+
+    Returns ``{'images': int, 'thresholds': [...], 'head_thresholds': {...},
+    'rows': {checkpoint: {...}}}``.
+    """
+    from mmengine.config import Config
+
+    from .config_edit import find_num_classes
+    if not os.path.isfile(hidden_ann):
+        raise FileNotFoundError(f'{hidden_ann}: no such file (the COCO file with every cell '
+                                f'of the training images)')
+    num_classes = find_num_classes(Config.fromfile(config).model) or 1
+    model, cfg = build_for_benchmark(config, num_classes=num_classes)
+    head = _head_of(model)
+    batches = config_batches(cfg, num_batches, batch_size, seed)
+    classes = cfg.train_dataloader.dataset.get('metainfo', {}).get('classes')
+    if classes is None:
+        from mmdet.registry import DATASETS
+        classes = DATASETS.get(cfg.train_dataloader.dataset.type).METAINFO['classes']
+    hidden = PseudoLabelQualityHook.load_hidden(hidden_ann, classes)
+    thr = head.thresholds
+    thresholds = sorted(float(t) for t in thresholds)
+    floor = min(thresholds + [thr['t0'], thr['t1']])
+    min_area = head.pseudo_label_cfg['min_area'] if head.pseudo_label_cfg else 0.
+    rows = {}
+    for ckpt in checkpoints:
+        if ckpt:
+            load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
+        buffers = {k: v.clone() for k, v in model.named_buffers()}
+        model.train()
+        lab_conf, hid_conf, ent = [], [], []
+        cand = {t: [0, 0] for t in thresholds}  # predictions, true
+        pl, trip, images = [0, 0], 0, 0
+        with torch.no_grad():
+            for batch in batches:
+                data = model.data_preprocessor(batch, True)
+                cls_scores, bbox_preds, objs = model(data['inputs'], data['data_samples'],
+                                                     mode='tensor')[:3]
+                n = data['inputs'].size(0)
+                priors = torch.cat(head.prior_generator.grid_priors(
+                    [c.shape[2:] for c in cls_scores], dtype=cls_scores[0].dtype,
+                    device=cls_scores[0].device, with_stride=True))
+
+                def flat(maps, channels):
+                    return torch.cat([m.permute(0, 2, 3, 1).reshape(n, -1, channels)
+                                      for m in maps], dim=1)
+
+                boxes = head._bbox_decode(priors, flat(bbox_preds, 4))
+                cls_p = flat(cls_scores, head.cls_out_channels).sigmoid()
+                obj_p = flat(objs, 1)[..., 0].sigmoid()
+                for i, sample in enumerate(data['data_samples']):
+                    meta = sample.metainfo
+                    h, w = meta['img_shape'][:2]
+                    b = boxes[i].float()
+                    b = torch.stack([b[:, 0].clamp(0, w), b[:, 1].clamp(0, h),
+                                     b[:, 2].clamp(0, w), b[:, 3].clamp(0, h)], dim=1)
+                    conf = cls_p[i].max(dim=1).values * obj_p[i]
+                    regions = head.regions_of(meta, b.device)
+                    gt = sample.gt_instances.bboxes
+                    lab_conf.append(best_confidence(b, conf, getattr(gt, 'tensor', gt), iou_thr))
+                    gt_b, gt_l = hidden.get(meta['img_id'], (np.zeros((0, 4), np.float32),
+                                                             np.zeros(0, np.int64)))
+                    gt_b = hidden_boxes_in_input_frame(gt_b, meta)
+                    out = ~labeled_region_mask((gt_b[:, :2] + gt_b[:, 2:]) / 2, regions)
+                    gt_b, gt_l = gt_b[out], torch.as_tensor(gt_l)[out]
+                    hid_conf.append(best_confidence(b, conf, gt_b, iou_thr))
+                    c = select_outside_predictions(b, cls_p[i], obj_p[i], regions, floor,
+                                                   thr['nms_iou'], max_per_img=10 ** 6)
+                    for t in thresholds:
+                        k = c.scores > t
+                        cand[t][0] += int(k.sum())
+                        cand[t][1] += match_pseudo_labels(c.bboxes[k], c.scores[k],
+                                                          c.labels[k], gt_b, gt_l, iou_thr)
+                    area = (c.bboxes[:, 2] - c.bboxes[:, 0]) * (c.bboxes[:, 3] - c.bboxes[:, 1])
+                    k = (c.scores > thr['t1']) & (area > min_area)
+                    if thr['t2'] is not None:
+                        k &= c.entropy < thr['t2']
+                    pl[0] += int(k.sum())
+                    pl[1] += match_pseudo_labels(c.bboxes[k], c.scores[k], c.labels[k], gt_b,
+                                                 gt_l, iou_thr)
+                    trip += int(((c.scores > thr['t0']) & (c.scores <= thr['t1'])).sum())
+                    ent.append(c.entropy[c.scores > thr['t0']])
+                    images += 1
+        model.load_state_dict(buffers, strict=False)
+        lab, hid, ent = torch.cat(lab_conf), torch.cat(hid_conf), torch.cat(ent)
+        rows[ckpt or 'random init'] = dict(
+            labelled={t: float((lab > t).float().mean()) if len(lab) else float('nan')
+                      for t in thresholds},
+            hidden={t: float((hid > t).float().mean()) if len(hid) else float('nan')
+                    for t in thresholds},
+            num_labelled=len(lab), num_hidden=len(hid),
+            labelled_max=float(lab.max()) if len(lab) else float('nan'),
+            hidden_max=float(hid.max()) if len(hid) else float('nan'),
+            candidates={t: dict(per_img=cand[t][0] / images,
+                                precision=cand[t][1] / cand[t][0] if cand[t][0] else None)
+                        for t in thresholds},
+            pl=dict(per_img=pl[0] / images, precision=pl[1] / pl[0] if pl[0] else None),
+            triplet_per_img=trip / images,
+            entropy=float(ent.median()) if len(ent) else None)
+    return dict(images=num_batches * batch_size, thresholds=thresholds,
+                head_thresholds=dict(thr), min_area=min_area, rows=rows)
+
+
+def format_candidate_stats(stats: Dict) -> str:
+    """Markdown: one table per checkpoint (rows: thresholds) and a summary
+    of the terms' own gates."""
+    thr = stats['head_thresholds']
+    lines = []
+    for name, r in stats['rows'].items():
+        lines += [f'**{name}**: {r["num_labelled"]} labelled cells (best conf max '
+                  f'{r["labelled_max"]:.3f}), {r["num_hidden"]} hidden cells outside the '
+                  f'regions (max {r["hidden_max"]:.3f})', '',
+                  '| conf > | labelled cells reached (%) | hidden cells reached (%) | '
+                  'outside candidates / image | their precision (%) |',
+                  '| --- | --- | --- | --- | --- |']
+        for t in stats['thresholds']:
+            c = r['candidates'][t]
+            prec = '-' if c['precision'] is None else f'{100 * c["precision"]:.1f}'
+            lines.append(f'| {t:g} | {100 * r["labelled"][t]:.1f} | {100 * r["hidden"][t]:.1f}'
+                         f' | {c["per_img"]:.2f} | {prec} |')
+        pl = r['pl']
+        prec = '-' if pl['precision'] is None else f'{100 * pl["precision"]:.1f} %'
+        ent = '-' if r['entropy'] is None else f'{r["entropy"]:.3f}'
+        t2 = 'off' if thr['t2'] is None else f'< {thr["t2"]:g} bits'
+        lines += ['', f'PL gate (conf > {thr["t1"]:g}, area > {stats["min_area"]:g} px^2, '
+                  f'entropy {t2}): {pl["per_img"]:.2f} pseudo labels / image, precision '
+                  f'{prec}; triplet band ({thr["t0"]:g}, {thr["t1"]:g}]: '
+                  f'{r["triplet_per_img"]:.2f} candidates / image; median entropy of the '
+                  f'candidates above {thr["t0"]:g}: {ent} bits', '']
+    return '\n'.join(lines)
