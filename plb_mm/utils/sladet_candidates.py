@@ -11,7 +11,7 @@ training pipeline, as the loss sees them (BatchNorm on batch statistics; the
 running statistics are restored afterwards), without gradients.
 """
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -33,16 +33,18 @@ DEFAULT_THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def best_confidence(pred_bboxes: torch.Tensor, conf: torch.Tensor, gt_bboxes: torch.Tensor,
-                    iou_thr: float = 0.5) -> torch.Tensor:
+                    iou_thr: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per GT box ``(g,)``: the highest ``conf`` among predictions whose box
-    has IoU ``>= iou_thr`` with it; 0 when none has."""
-    if len(gt_bboxes) == 0:
-        return conf.new_zeros(0)
-    if len(pred_bboxes) == 0:
-        return conf.new_zeros(len(gt_bboxes))
+    has IoU ``>= iou_thr`` with it (0 when none has), and the index of that
+    prediction (-1 when none)."""
+    if len(gt_bboxes) == 0 or len(pred_bboxes) == 0:
+        return conf.new_zeros(len(gt_bboxes)), torch.full((len(gt_bboxes),), -1,
+                                                          dtype=torch.long)
     ious = bbox_overlaps(gt_bboxes.float(), pred_bboxes.float())
-    masked = torch.where(ious >= iou_thr, conf[None, :].float(), conf.new_zeros(()).float())
-    return masked.max(dim=1).values
+    masked = torch.where(ious >= iou_thr, conf[None, :].float(), conf.new_full((), -1.).float())
+    best, idx = masked.max(dim=1)
+    none = best < 0
+    return best.clamp(min=0), idx.masked_fill(none, -1)
 
 
 def _head_of(model) -> SLADetYOLOXHead:
@@ -69,7 +71,11 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
     - ``pl``: the pseudo labels of the head's own rule (conf > t1, area,
       entropy < t2) per image and their precision; ``triplet``: the
       candidates with ``t0 < conf <= t1`` per image;
-    - ``entropy``: median class entropy (bits) of the candidates above t0.
+    - ``entropy``: median class entropy (bits) of the candidates above t0;
+    - ``labelled_best``: medians, over the labelled cells that have one, of
+      the objectness, class probability and IoU of the cell's best
+      prediction (YOLOX trains the class probability towards the IoU, so
+      ``conf`` is bounded by how well the boxes fit).
 
     Returns ``{'images': int, 'thresholds': [...], 'head_thresholds': {...},
     'rows': {checkpoint: {...}}}``.
@@ -99,7 +105,7 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
             load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
         buffers = {k: v.clone() for k, v in model.named_buffers()}
         model.train()
-        lab_conf, hid_conf, ent = [], [], []
+        lab_conf, hid_conf, ent, parts = [], [], [], []
         cand = {t: [0, 0] for t in thresholds}  # predictions, true
         pl, trip, images = [0, 0], 0, 0
         with torch.no_grad():
@@ -128,13 +134,21 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
                     conf = cls_p[i].max(dim=1).values * obj_p[i]
                     regions = head.regions_of(meta, b.device)
                     gt = sample.gt_instances.bboxes
-                    lab_conf.append(best_confidence(b, conf, getattr(gt, 'tensor', gt), iou_thr))
+                    gt = getattr(gt, 'tensor', gt)
+                    best, idx = best_confidence(b, conf, gt, iou_thr)
+                    lab_conf.append(best)
+                    hit = idx >= 0
+                    if hit.any():  # what the best prediction of a labelled cell is made of
+                        j = idx[hit]
+                        iou = bbox_overlaps(gt[hit].float(), b[j], is_aligned=True)
+                        parts.append(torch.stack([obj_p[i][j], cls_p[i][j].max(dim=1).values,
+                                                  iou], dim=1))
                     gt_b, gt_l = hidden.get(meta['img_id'], (np.zeros((0, 4), np.float32),
                                                              np.zeros(0, np.int64)))
                     gt_b = hidden_boxes_in_input_frame(gt_b, meta)
                     out = ~labeled_region_mask((gt_b[:, :2] + gt_b[:, 2:]) / 2, regions)
                     gt_b, gt_l = gt_b[out], torch.as_tensor(gt_l)[out]
-                    hid_conf.append(best_confidence(b, conf, gt_b, iou_thr))
+                    hid_conf.append(best_confidence(b, conf, gt_b, iou_thr)[0])
                     c = select_outside_predictions(b, cls_p[i], obj_p[i], regions, floor,
                                                    thr['nms_iou'], max_per_img=10 ** 6)
                     for t in thresholds:
@@ -154,6 +168,8 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
                     images += 1
         model.load_state_dict(buffers, strict=False)
         lab, hid, ent = torch.cat(lab_conf), torch.cat(hid_conf), torch.cat(ent)
+        parts = torch.cat(parts) if parts else torch.zeros(0, 3)
+        med = parts.median(dim=0).values.tolist() if len(parts) else [float('nan')] * 3
         rows[ckpt or 'random init'] = dict(
             labelled={t: float((lab > t).float().mean()) if len(lab) else float('nan')
                       for t in thresholds},
@@ -167,7 +183,8 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
                         for t in thresholds},
             pl=dict(per_img=pl[0] / images, precision=pl[1] / pl[0] if pl[0] else None),
             triplet_per_img=trip / images,
-            entropy=float(ent.median()) if len(ent) else None)
+            entropy=float(ent.median()) if len(ent) else None,
+            labelled_best=dict(obj=med[0], cls=med[1], iou=med[2]))
     return dict(images=num_batches * batch_size, thresholds=thresholds,
                 head_thresholds=dict(thr), min_area=min_area, rows=rows)
 
@@ -180,7 +197,9 @@ def format_candidate_stats(stats: Dict) -> str:
     for name, r in stats['rows'].items():
         lines += [f'**{name}**: {r["num_labelled"]} labelled cells (best conf max '
                   f'{r["labelled_max"]:.3f}), {r["num_hidden"]} hidden cells outside the '
-                  f'regions (max {r["hidden_max"]:.3f})', '',
+                  f'regions (max {r["hidden_max"]:.3f}); best prediction of a labelled '
+                  f'cell, medians: obj {r["labelled_best"]["obj"]:.3f}, cls '
+                  f'{r["labelled_best"]["cls"]:.3f}, IoU {r["labelled_best"]["iou"]:.3f}', '',
                   '| conf > | labelled cells reached (%) | hidden cells reached (%) | '
                   'outside candidates / image | their precision (%) |',
                   '| --- | --- | --- | --- | --- |']

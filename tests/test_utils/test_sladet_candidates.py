@@ -20,10 +20,13 @@ def test_best_confidence_by_hand():
                          [0., 0., 10., 25.],     # IoU 0.4 with gt 0: not counted
                          [105., 105., 115., 115.]])  # IoU 25/175 with gt 1: not counted
     conf = torch.tensor([0.2, 0.6, 0.9, 0.99])
-    assert best_confidence(pred, conf, gt).tolist() == pytest.approx([0.6, 0.0])
-    assert best_confidence(pred, conf, gt, iou_thr=0.1).tolist() == pytest.approx([0.9, 0.99])
-    assert best_confidence(pred, conf, gt[:0]).shape == (0,)
-    assert best_confidence(pred[:0], conf[:0], gt).tolist() == [0.0, 0.0]
+    best, idx = best_confidence(pred, conf, gt)
+    assert best.tolist() == pytest.approx([0.6, 0.0]) and idx.tolist() == [1, -1]
+    best, idx = best_confidence(pred, conf, gt, iou_thr=0.1)
+    assert best.tolist() == pytest.approx([0.9, 0.99]) and idx.tolist() == [2, 3]
+    assert best_confidence(pred, conf, gt[:0])[0].shape == (0,)
+    best, idx = best_confidence(pred[:0], conf[:0], gt)
+    assert best.tolist() == [0.0, 0.0] and idx.tolist() == [-1, -1]
 
 
 @pytest.fixture(scope='module')
@@ -68,6 +71,13 @@ def test_candidate_stats_counts_cells_and_gates(sladet_setup):
     # sigmoid(-10)^2 ~ 2e-9: nothing reaches 0.3, no cell, no candidate
     assert all(c['per_img'] == 0 for c in unsure['candidates'].values())
     assert all(v == 0 for v in unsure['labelled'].values())
+    # the saturated head: at IoU >= 0 any prediction counts, every labelled
+    # cell reaches 0.95 and its best prediction has obj and cls ~1
+    loose = candidate_stats(cfg, [str(ckpts['sure'])], str(hidden), num_batches=1,
+                            batch_size=2, iou_thr=0.0)['rows'][str(ckpts['sure'])]
+    assert loose['labelled'][0.95] == 1
+    assert loose['labelled_best']['obj'] == pytest.approx(1, abs=1e-3)
+    assert loose['labelled_best']['cls'] == pytest.approx(1, abs=1e-3)
     assert unsure['pl']['per_img'] == 0 and unsure['pl']['precision'] is None
     text = format_candidate_stats(stats)
     assert text.count('| 0.95 |') == 3 and 'PL gate (conf > 0.95' in text
