@@ -24,6 +24,12 @@ variants = {
     'lr-pl': dict(config=_c.format('lr-pl'), cfg_options={'custom_hooks': _hooks}),
     'lr-pl-triplet': dict(config=_c.format('lr-pl-triplet'), cfg_options={
         'custom_hooks': _hooks + [dict(type='TripletSwitchHook', until_epoch=40)]}),
+    # finding rows (not in the paper): why PL / the triplet stay silent on the
+    # CPU model (configs/sladet/README.md); run them with --variants
+    'lr-pl-triplet-t1-0.8': dict(config=_c.format('lr-pl-triplet-t1-0.8'), cfg_options={
+        'custom_hooks': _hooks + [dict(type='TripletSwitchHook', until_epoch=40)]}),
+    'lr-pl-triplet-numpos': dict(config=_c.format('lr-pl-triplet-numpos'), cfg_options={
+        'custom_hooks': _hooks + [dict(type='TripletSwitchHook', until_epoch=40)]}),
 }
 seeds = [0, 1, 2]
 metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50']
