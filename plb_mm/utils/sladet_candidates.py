@@ -13,16 +13,15 @@ running statistics are restored afterwards), without gradients.
 import os
 from typing import Dict, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.runner import load_checkpoint
 
-from mmdet.structures.bbox import bbox_overlaps
+from mmdet.structures.bbox import HorizontalBoxes, bbox_overlaps
 
 from ..engine.hooks.pseudo_label_quality_hook import (PseudoLabelQualityHook,
-                                                      hidden_boxes_in_input_frame,
+                                                      hidden_outside_regions,
                                                       match_pseudo_labels)
-from ..models.dense_heads.sladet_yolox_head import (SLADetYOLOXHead, labeled_region_mask,
+from ..models.dense_heads.sladet_yolox_head import (SLADetYOLOXHead,
                                                     select_outside_predictions)
 from .benchmark import build_for_benchmark
 from .loss_share import config_batches
@@ -68,9 +67,10 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
     - ``candidates``: per threshold, the outside predictions after the head's
       class-agnostic NMS per image, and their precision against the hidden
       cells (same class, IoU ``>= iou_thr``, one-to-one);
-    - ``pl``: the pseudo labels of the head's own rule (conf > t1, area,
-      entropy < t2) per image and their precision; ``triplet``: the
-      candidates with ``t0 < conf <= t1`` per image;
+    - ``pl``: the pseudo labels of the head's own rule
+      (:meth:`SLADetYOLOXHead.pseudo_label_mask`) per image and their
+      precision (None without a PL term); ``triplet_per_img``: the
+      candidates of :meth:`SLADetYOLOXHead.triplet_mask` per image;
     - ``entropy``: median class entropy (bits) of the candidates above t0;
     - ``labelled_best``: medians, over the labelled cells that have one, of
       the objectness, class probability and IoU of the cell's best
@@ -98,7 +98,7 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
     thr = head.thresholds
     thresholds = sorted(float(t) for t in thresholds)
     floor = min(thresholds + [thr['t0'], thr['t1']])
-    min_area = head.pseudo_label_cfg['min_area'] if head.pseudo_label_cfg else 0.
+    min_area = head.pseudo_label_cfg['min_area'] if head.pseudo_label_cfg else None
     rows = {}
     for ckpt in checkpoints:
         if ckpt:
@@ -111,28 +111,15 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
         with torch.no_grad():
             for batch in batches:
                 data = model.data_preprocessor(batch, True)
-                cls_scores, bbox_preds, objs = model(data['inputs'], data['data_samples'],
-                                                     mode='tensor')[:3]
-                n = data['inputs'].size(0)
-                priors = torch.cat(head.prior_generator.grid_priors(
-                    [c.shape[2:] for c in cls_scores], dtype=cls_scores[0].dtype,
-                    device=cls_scores[0].device, with_stride=True))
-
-                def flat(maps, channels):
-                    return torch.cat([m.permute(0, 2, 3, 1).reshape(n, -1, channels)
-                                      for m in maps], dim=1)
-
-                boxes = head._bbox_decode(priors, flat(bbox_preds, 4))
-                cls_p = flat(cls_scores, head.cls_out_channels).sigmoid()
-                obj_p = flat(objs, 1)[..., 0].sigmoid()
+                outs = model(data['inputs'], data['data_samples'], mode='tensor')
+                boxes, cls_logits, obj_logits = head.flat_predictions(*outs[:3])
+                cls_p, obj_p = cls_logits.sigmoid(), obj_logits.sigmoid()
                 for i, sample in enumerate(data['data_samples']):
                     meta = sample.metainfo
-                    h, w = meta['img_shape'][:2]
-                    b = boxes[i].float()
-                    b = torch.stack([b[:, 0].clamp(0, w), b[:, 1].clamp(0, h),
-                                     b[:, 2].clamp(0, w), b[:, 3].clamp(0, h)], dim=1)
+                    b = HorizontalBoxes(boxes[i].float())
+                    b.clip_(meta['img_shape'][:2])
+                    b = b.tensor
                     conf = cls_p[i].max(dim=1).values * obj_p[i]
-                    regions = head.regions_of(meta, b.device)
                     gt = sample.gt_instances.bboxes
                     gt = getattr(gt, 'tensor', gt)
                     best, idx = best_confidence(b, conf, gt, iou_thr)
@@ -143,27 +130,22 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
                         iou = bbox_overlaps(gt[hit].float(), b[j], is_aligned=True)
                         parts.append(torch.stack([obj_p[i][j], cls_p[i][j].max(dim=1).values,
                                                   iou], dim=1))
-                    gt_b, gt_l = hidden.get(meta['img_id'], (np.zeros((0, 4), np.float32),
-                                                             np.zeros(0, np.int64)))
-                    gt_b = hidden_boxes_in_input_frame(gt_b, meta)
-                    out = ~labeled_region_mask((gt_b[:, :2] + gt_b[:, 2:]) / 2, regions)
-                    gt_b, gt_l = gt_b[out], torch.as_tensor(gt_l)[out]
+                    gt_b, gt_l = hidden_outside_regions(hidden, meta)
                     hid_conf.append(best_confidence(b, conf, gt_b, iou_thr)[0])
-                    c = select_outside_predictions(b, cls_p[i], obj_p[i], regions, floor,
+                    c = select_outside_predictions(b, cls_p[i], obj_p[i],
+                                                   head.regions_of(meta, b.device), floor,
                                                    thr['nms_iou'], max_per_img=10 ** 6)
                     for t in thresholds:
                         k = c.scores > t
                         cand[t][0] += int(k.sum())
                         cand[t][1] += match_pseudo_labels(c.bboxes[k], c.scores[k],
                                                           c.labels[k], gt_b, gt_l, iou_thr)
-                    area = (c.bboxes[:, 2] - c.bboxes[:, 0]) * (c.bboxes[:, 3] - c.bboxes[:, 1])
-                    k = (c.scores > thr['t1']) & (area > min_area)
-                    if thr['t2'] is not None:
-                        k &= c.entropy < thr['t2']
-                    pl[0] += int(k.sum())
-                    pl[1] += match_pseudo_labels(c.bboxes[k], c.scores[k], c.labels[k], gt_b,
-                                                 gt_l, iou_thr)
-                    trip += int(((c.scores > thr['t0']) & (c.scores <= thr['t1'])).sum())
+                    if head.pseudo_label_cfg is not None:
+                        k = head.pseudo_label_mask(c)
+                        pl[0] += int(k.sum())
+                        pl[1] += match_pseudo_labels(c.bboxes[k], c.scores[k], c.labels[k],
+                                                     gt_b, gt_l, iou_thr)
+                    trip += int(head.triplet_mask(c).sum())
                     ent.append(c.entropy[c.scores > thr['t0']])
                     images += 1
         model.load_state_dict(buffers, strict=False)
@@ -181,7 +163,8 @@ def candidate_stats(config: str, checkpoints: Sequence[Optional[str]], hidden_an
             candidates={t: dict(per_img=cand[t][0] / images,
                                 precision=cand[t][1] / cand[t][0] if cand[t][0] else None)
                         for t in thresholds},
-            pl=dict(per_img=pl[0] / images, precision=pl[1] / pl[0] if pl[0] else None),
+            pl=None if min_area is None else dict(
+                per_img=pl[0] / images, precision=pl[1] / pl[0] if pl[0] else None),
             triplet_per_img=trip / images,
             entropy=float(ent.median()) if len(ent) else None,
             labelled_best=dict(obj=med[0], cls=med[1], iou=med[2]))
@@ -209,12 +192,16 @@ def format_candidate_stats(stats: Dict) -> str:
             lines.append(f'| {t:g} | {100 * r["labelled"][t]:.1f} | {100 * r["hidden"][t]:.1f}'
                          f' | {c["per_img"]:.2f} | {prec} |')
         pl = r['pl']
-        prec = '-' if pl['precision'] is None else f'{100 * pl["precision"]:.1f} %'
         ent = '-' if r['entropy'] is None else f'{r["entropy"]:.3f}'
-        t2 = 'off' if thr['t2'] is None else f'< {thr["t2"]:g} bits'
-        lines += ['', f'PL gate (conf > {thr["t1"]:g}, area > {stats["min_area"]:g} px^2, '
-                  f'entropy {t2}): {pl["per_img"]:.2f} pseudo labels / image, precision '
-                  f'{prec}; triplet band ({thr["t0"]:g}, {thr["t1"]:g}]: '
+        if pl is None:
+            gate = 'no PL term'
+        else:
+            prec = '-' if pl['precision'] is None else f'{100 * pl["precision"]:.1f} %'
+            t2 = 'off' if thr['t2'] is None else f'< {thr["t2"]:g} bits'
+            gate = (f'PL gate (conf > {thr["t1"]:g}, area > {stats["min_area"]:g} px^2, '
+                    f'entropy {t2}): {pl["per_img"]:.2f} pseudo labels / image, precision '
+                    f'{prec}')
+        lines += ['', f'{gate}; triplet band ({thr["t0"]:g}, {thr["t1"]:g}]: '
                   f'{r["triplet_per_img"]:.2f} candidates / image; median entropy of the '
                   f'candidates above {thr["t0"]:g}: {ent} bits', '']
     return '\n'.join(lines)

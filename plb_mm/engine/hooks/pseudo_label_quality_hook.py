@@ -19,7 +19,8 @@ from mmdet.structures.bbox import HorizontalBoxes, bbox_overlaps
 from ...models.dense_heads import SLADetYOLOXHead
 from ...models.dense_heads.sladet_yolox_head import labeled_region_mask
 
-__all__ = ['PseudoLabelQualityHook', 'match_pseudo_labels', 'hidden_boxes_in_input_frame']
+__all__ = ['PseudoLabelQualityHook', 'match_pseudo_labels', 'hidden_boxes_in_input_frame',
+           'hidden_outside_regions']
 
 
 def match_pseudo_labels(pred_bboxes: Tensor, pred_scores: Tensor, pred_labels: Tensor,
@@ -68,6 +69,21 @@ def hidden_boxes_in_input_frame(bboxes: np.ndarray, meta: dict) -> Tensor:
         hb.flip_(meta['img_shape'][:2], direction=meta['flip_direction'])
         boxes = hb.tensor
     return boxes
+
+
+def hidden_outside_regions(hidden: Dict[int, Tuple[np.ndarray, np.ndarray]],
+                           meta: dict) -> Tuple[Tensor, Tensor]:
+    """The hidden boxes of a training sample that PL may find: those of
+    ``hidden`` (:meth:`PseudoLabelQualityHook.load_hidden`) for
+    ``meta['img_id']``, moved into the input frame
+    (:func:`hidden_boxes_in_input_frame`), whose centre lies outside every
+    labelled region of ``meta``. Returns ``boxes (g, 4)``, ``labels (g,)``."""
+    boxes, labels = hidden.get(meta['img_id'],
+                               (np.zeros((0, 4), np.float32), np.zeros(0, np.int64)))
+    boxes = hidden_boxes_in_input_frame(boxes, meta)
+    outside = ~labeled_region_mask((boxes[:, :2] + boxes[:, 2:]) / 2,
+                                   SLADetYOLOXHead.regions_of(meta, boxes.device))
+    return boxes[outside], torch.as_tensor(labels)[outside]
 
 
 @HOOKS.register_module()
@@ -170,12 +186,7 @@ class PseudoLabelQualityHook(Hook):
             pseudo = head.predict_pseudo_labels(*outs, metas)
         tp = tp_any = num_pred = num_gt = 0
         for inst, meta in zip(pseudo, metas):
-            gt_boxes, gt_labels = self._hidden.get(
-                meta['img_id'], (np.zeros((0, 4), np.float32), np.zeros(0, np.int64)))
-            gt_boxes = hidden_boxes_in_input_frame(gt_boxes, meta)
-            outside = ~labeled_region_mask((gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2,
-                                           head.regions_of(meta, gt_boxes.device))
-            gt_boxes, gt_labels = gt_boxes[outside], torch.as_tensor(gt_labels)[outside]
+            gt_boxes, gt_labels = hidden_outside_regions(self._hidden, meta)
             bboxes, scores = inst.bboxes.cpu(), inst.scores.cpu()
             labels = inst.labels.cpu()
             tp += match_pseudo_labels(bboxes, scores, labels, gt_boxes, gt_labels, self.iou_thr)

@@ -533,7 +533,15 @@ class SLADetYOLOXHead(YOLOXHead):
         against hidden full annotations); needs ``pseudo_label`` set."""
         if self.pseudo_label_cfg is None:
             raise ValueError('predict_pseudo_labels needs the pseudo_label term configured')
-        num_imgs = len(batch_img_metas)
+        return self.pseudo_labels(self._outside_predictions(
+            *self.flat_predictions(cls_scores, bbox_preds, objectnesses), batch_img_metas))
+
+    def flat_predictions(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+                         objectnesses: Sequence[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+        """The head's per-level outputs flattened over the priors: decoded
+        boxes ``(N, n, 4)`` (input frame), class logits ``(N, n, C)`` and
+        objectness logits ``(N, n)``."""
+        num_imgs = cls_scores[0].size(0)
         priors = torch.cat(self.prior_generator.grid_priors(
             [c.shape[2:] for c in cls_scores], dtype=cls_scores[0].dtype,
             device=cls_scores[0].device, with_stride=True))
@@ -542,10 +550,8 @@ class SLADetYOLOXHead(YOLOXHead):
             return torch.cat([m.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
                               for m in maps], dim=1)
 
-        bboxes = self._bbox_decode(priors, flat(bbox_preds, 4))
-        return self.pseudo_labels(self._outside_predictions(
-            bboxes, flat(cls_scores, self.cls_out_channels), flat(objectnesses, 1)[..., 0],
-            batch_img_metas))
+        return (self._bbox_decode(priors, flat(bbox_preds, 4)),
+                flat(cls_scores, self.cls_out_channels), flat(objectnesses, 1)[..., 0])
 
     def triplet_mask(self, candidates: InstanceData) -> Tensor:
         """The uncertain predictions: ``t0 < conf <= t1``."""
