@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.runner import load_checkpoint
+from mmengine.runner import load_checkpoint, set_random_seed
 
 from mmdet.registry import DATASETS
 
@@ -111,7 +111,7 @@ def config_batches(cfg, num_batches: int, batch_size: int, seed: int = 0) -> Lis
     if need > len(ds):
         raise ValueError(f'{num_batches} batches of {batch_size} need {need} images; '
                          f'the training set has {len(ds)}')
-    torch.manual_seed(seed)  # the pipeline's random flips
+    set_random_seed(seed)  # the pipeline's random flips (mmcv draws them from numpy)
     return [pseudo_collate([ds[order[b * batch_size + i]] for i in range(batch_size)])
             for b in range(num_batches)]
 
