@@ -132,3 +132,25 @@ def predict_once(runner, score_thr: float = 0.0):
         assert r.pred_instances.bboxes.shape[1] == 4
         assert len(r.pred_instances.scores) == len(r.pred_instances.labels)
     return results
+
+
+def group_by_training_setup(paths):
+    """``paths`` grouped by what :func:`train_few_iters` trains of them: the
+    model (rewired to 3 classes), the optimizer and the custom hooks. The same
+    method row on BCCD, VOC and the synthetic smears differs only in data,
+    schedule and class count, which ``train_few_iters`` replaces, so the row is
+    trained once for its data sets; its other configs still get every check
+    that reads the config. Returns a list of groups in the order of ``paths``."""
+    import json
+    groups = {}
+    for path in paths:
+        cfg = few_iters_config(path, '/unused', '/unused')
+        key = json.dumps(dict(model=cfg.model.to_dict(), optim=cfg.optim_wrapper.to_dict(),
+                              hooks=cfg.get('custom_hooks')), sort_keys=True, default=str)
+        groups.setdefault(key, []).append(Path(path))
+    return list(groups.values())
+
+
+def group_id(group) -> str:
+    """pytest id of a group: its first config, and how many share its setup."""
+    return group[0].stem + (f'+{len(group) - 1}-same-setup' if len(group) > 1 else '')

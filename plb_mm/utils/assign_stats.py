@@ -2,7 +2,7 @@
 positive, compared with the same head's assignment without scores (which is
 ``MaxIoUAssigner``'s), per ground-truth size band. Used by
 ``tools/analysis_tools/assign_stats.py``."""
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.runner import load_checkpoint
@@ -10,6 +10,7 @@ from mmengine.runner import load_checkpoint
 from mmdet.structures.bbox import bbox_overlaps
 
 from .benchmark import build_for_benchmark, synthetic_batches
+from .loss_share import _eval_size, area_factors_of, config_batches
 
 BANDS = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2, float('inf')))
 
@@ -21,17 +22,20 @@ def _assign(head, anchors, valid, cls_scores, gts, metas, with_scores: bool) -> 
                             cls_scores=cls_scores if with_scores else None)[5]
 
 
-def _bands(boxes, scale_factor):
-    # COCO's bands are areas in the original image: undo the resize
-    area = ((boxes[:, 2:] - boxes[:, :2]) / scale_factor).prod(-1)
+def _bands(boxes, area_factor):
+    # COCO's bands are areas in the evaluation frame: undo the resize
+    area = (boxes[:, 2:] - boxes[:, :2]).prod(-1) * area_factor
     return [(name, (area >= lo) & (area < hi)) for name, lo, hi in BANDS]
 
 
 def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int = 4,
-                 data_root: str = 'data/synthetic_cells/') -> Dict:
+                 data_root: Optional[str] = None, seed: int = 0) -> Dict:
     """Assign the anchors of the trained dense head of ``config`` on
-    ``images`` training images of the synthetic smears (at the config's
-    training scale) with and without the head's detached probabilities.
+    ``images`` training images with and without the head's detached
+    probabilities. The images are the config's own training set through its
+    training pipeline (drawn with ``seed``; size bands in its evaluation frame,
+    e.g. BCCD's 416x416), or, with ``data_root``, the synthetic smears there
+    at the config's training scale.
 
     Returns ``{'images': n, 'scale': (w, h), 'bands': {band: {'gts', 'base',
     'scored', 'added_iou'}}}``: GT, positive counts (without / with scores)
@@ -46,11 +50,17 @@ def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int
             or not isinstance(head, BoxWeightedAnchorHeadMixin)):
         raise ValueError(f'{config}: the head ({type(head).__name__}) and its assigner '
                          f'({type(head.assigner).__name__}) do not assign with class scores')
-    scale = next(t['scale'] for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize')
+    num_batches = -(-images // batch_size)
+    if data_root is None:
+        batches, eval_size = config_batches(cfg, num_batches, batch_size, seed), _eval_size(cfg)
+    else:
+        scale = next(t['scale'] for t in cfg.train_dataloader.dataset.pipeline
+                     if t['type'] == 'Resize')
+        batches, eval_size = synthetic_batches(num_batches, batch_size, scale, data_root), None
     bands = {name: dict(gts=0, base=0, scored=0, added_iou=[]) for name, _, _ in BANDS}
     n = 0
     model.eval()
-    for batch in synthetic_batches(-(-images // batch_size), batch_size, scale, data_root):
+    for batch in batches:
         with torch.no_grad():
             data = model.data_preprocessor(batch, True)
             gts = [s.gt_instances for s in data['data_samples']]
@@ -60,21 +70,22 @@ def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int
                                               device=cls_scores[0].device)
             base, scored = (_assign(head, anchors, valid, cls_scores, gts, metas, scores)
                             for scores in (False, True))
-        for r0, r1, gt, meta in zip(base, scored, gts, metas):
+        factors = area_factors_of(data['data_samples'], eval_size)
+        for r0, r1, gt, f in zip(base, scored, gts, factors):
             n += 1
-            sf = torch.tensor(meta['scale_factor'])
-            for name, sel in _bands(gt.bboxes, sf):
+            for name, sel in _bands(gt.bboxes, f):
                 bands[name]['gts'] += int(sel.sum())
             for key, r in (('base', r0), ('scored', r1)):
-                for name, sel in _bands(r.pos_gt_bboxes, sf):
+                for name, sel in _bands(r.pos_gt_bboxes, f):
                     bands[name][key] += int(sel.sum())
             added = ~torch.isin(r1.pos_inds, r0.pos_inds)
             iou = bbox_overlaps(r1.pos_priors[added], r1.pos_gt_bboxes[added], is_aligned=True)
-            for name, sel in _bands(r1.pos_gt_bboxes[added], sf):
+            for name, sel in _bands(r1.pos_gt_bboxes[added], f):
                 bands[name]['added_iou'].append(iou[sel])
     for b in bands.values():
         b['added_iou'] = torch.cat(b['added_iou']) if b['added_iou'] else torch.zeros(0)
-    return dict(images=n, scale=tuple(scale), bands=bands)
+    h, w = data['inputs'].shape[-2:]
+    return dict(images=n, scale=(w, h), bands=bands)
 
 
 def format_assign_stats(stats: Dict) -> str:

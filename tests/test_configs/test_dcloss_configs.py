@@ -1,14 +1,16 @@
-"""Every config of configs/dcloss trains a few iterations on the synthetic
-cells, and predicts with the NMS it names (CL-balanced NMS included)."""
+"""Every config of configs/dcloss has the parts its name says, and trains a few
+iterations on the synthetic cells and predicts with the NMS it names
+(CL-balanced NMS included), once per distinct training setup."""
 import importlib
 import math
 
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO, predict_once, train_few_iters
+from ..conftest import REPO, group_by_training_setup, group_id, predict_once, train_few_iters
 
 DC_CONFIGS = sorted((REPO / 'configs/dcloss').glob('*.py'))
+DC_GROUPS = group_by_training_setup(DC_CONFIGS)
 clnms = importlib.import_module('plb_mm.models.layers.cl_balanced_nms')
 
 
@@ -28,17 +30,34 @@ def test_table_rows_exist():
         assert f'retinanet_r18_fpn_tiny_{row}12e_bccd.py' in names
 
 
+def _expected_nms(path):
+    nms_type = {'clnms': 'cl_balanced_nms', 'softnms': 'soft_nms'}
+    return next((nms_type[p] for p in _parts(path.stem) if p in nms_type), 'nms')
+
+
 @pytest.mark.parametrize('path', DC_CONFIGS, ids=lambda p: p.stem)
-def test_dcloss_config_trains_and_predicts(path, synthetic_root, tmp_path, monkeypatch):
+def test_dcloss_config_has_its_parts(path):
     cfg = Config.fromfile(str(path))
     parts = _parts(path.stem)
     head = cfg.model.bbox_head
     assert ('dc' in parts) == bool(head.get('loss_weighters', {}).get('cls'))
     assert ('iac' in parts) == (cfg.model.train_cfg.assigner.type == 'IoUClsAwareAssigner')
-    nms_type = {'clnms': 'cl_balanced_nms', 'softnms': 'soft_nms'}
-    expected_nms = next((nms_type[p] for p in parts if p in nms_type), 'nms')
-    assert cfg.model.test_cfg.nms.type == expected_nms
+    assert cfg.model.test_cfg.nms.type == _expected_nms(path)
 
+
+def test_each_row_is_one_setup_across_data_sets():
+    """The training test below runs each row once per distinct setup: COCO
+    and VOC share the R50 model (the synthetic one has its own anchors), BCCD
+    and the synthetic smears share the CPU model."""
+    assert len(DC_GROUPS) == 22
+    for group in DC_GROUPS:
+        assert len({p.stem.rsplit('_', 2)[0] for p in group}) == 1, group
+
+
+@pytest.mark.parametrize('group', DC_GROUPS, ids=group_id)
+def test_dcloss_config_trains_and_predicts(group, synthetic_root, tmp_path, monkeypatch):
+    path = group[0]
+    expected_nms = _expected_nms(path)
     losses, runner = train_few_iters(path, synthetic_root, tmp_path, iters=2)
     assert {'loss', 'loss_cls', 'loss_bbox'} <= set(losses)
     assert all(math.isfinite(v) for v in losses.values())

@@ -1,14 +1,15 @@
-"""Every PLB config trains a few iterations on the synthetic cells, with its
-weighters where the config puts them, and predicts (the generic config test
-leaves this folder to this one)."""
+"""Every PLB config puts its weighters where its name says, and trains a few
+iterations on the synthetic cells and predicts, once per distinct training
+setup (the generic config test leaves this folder to this one)."""
 import math
 
 import pytest
 from mmengine.config import Config
 
-from ..conftest import REPO, predict_once, train_few_iters
+from ..conftest import REPO, group_by_training_setup, group_id, predict_once, train_few_iters
 
 PLB_CONFIGS = sorted((REPO / 'configs/plb').glob('*.py'))
+PLB_GROUPS = group_by_training_setup(PLB_CONFIGS)
 POSITIONS = {
     'plb1c': ('rpn_head', 'cls'), 'plb1b': ('rpn_head', 'reg'),
     'plb2c': ('bbox_head', 'cls'), 'plb2b': ('bbox_head', 'reg'),
@@ -34,7 +35,7 @@ def test_ablation_grid_is_complete():
 
 
 @pytest.mark.parametrize('path', PLB_CONFIGS, ids=lambda p: p.stem)
-def test_plb_config_places_weighters_and_trains(path, synthetic_root, tmp_path):
+def test_plb_config_places_weighters(path):
     cfg = Config.fromfile(str(path))
     variant = next((t for t in path.stem.split('_') if t.startswith('plb')), '')
     expected = {}
@@ -48,7 +49,21 @@ def test_plb_config_places_weighters_and_trains(path, synthetic_root, tmp_path):
         assert [w['type'] for w in ws] == ['PLBWeighter']
         assert ws[0].get('box_source', 'pred') == expected[pos]
     assert cfg.model.rpn_head.loss_bbox == dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0)
-    losses, runner = train_few_iters(path, synthetic_root, tmp_path, iters=2)
+
+
+def test_each_row_is_one_setup_across_data_sets():
+    """The grouping below trains each method row once: the R50 rows on BCCD,
+    VOC07 and the synthetic smears, and the CPU rows on BCCD and the smears,
+    are the same model and optimizer once rewired to the tiny set."""
+    assert len(PLB_GROUPS) == 16
+    assert sorted(len(g) for g in PLB_GROUPS) == [1] * 2 + [2] * 6 + [3] * 8
+    for group in PLB_GROUPS:  # only the data set and schedule differ within a group
+        assert len({p.stem.rsplit('_', 2)[0] for p in group}) == 1, group
+
+
+@pytest.mark.parametrize('group', PLB_GROUPS, ids=group_id)
+def test_plb_config_trains_and_predicts(group, synthetic_root, tmp_path):
+    losses, runner = train_few_iters(group[0], synthetic_root, tmp_path, iters=2)
     assert set(losses) >= {'loss', 'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'}
     assert all(math.isfinite(v) for v in losses.values())
     assert any(len(r.pred_instances.scores) > 0 for r in predict_once(runner))

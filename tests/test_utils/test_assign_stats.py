@@ -7,7 +7,7 @@ import torch
 from plb_mm.utils.assign_stats import assign_stats, format_assign_stats
 from plb_mm.utils.benchmark import build_for_benchmark
 
-from ..conftest import REPO
+from ..conftest import REPO, tiny_config
 
 IAC = str(REPO / 'configs/dcloss/retinanet_r18_fpn_tiny_iac_12e_synthetic-cells.py')
 BASE = str(REPO / 'configs/dcloss/retinanet_r18_fpn_tiny_12e_synthetic-cells.py')
@@ -44,6 +44,24 @@ def test_unsure_head_assigns_like_max_iou(synthetic_root, tmp_path):
                          data_root=str(synthetic_root))
     for b in stats['bands'].values():
         assert b['scored'] == b['base'] and len(b['added_iou']) == 0
+
+
+def test_config_training_set_and_its_evaluation_frame(synthetic_root, tmp_path):
+    """Without ``data_root`` the images come from the config's own training
+    set (here the tiny smears through the IAC config's training pipeline),
+    and the bands are taken in the evaluator's ``eval_size`` frame: a frame
+    of 1x1 px puts every box in the small band."""
+    cfg = tiny_config(tmp_path / 'iac.py', synthetic_root, base=IAC)
+    ckpt = _checkpoint(tmp_path, 0.9)
+    stats = assign_stats(cfg, ckpt, images=2, batch_size=2)
+    assert stats['images'] == 2 and stats['scale'] == (320, 320)
+    gts = {k: b['gts'] for k, b in stats['bands'].items()}
+    assert gts['medium'] > 0
+    tiny_frame = tiny_config(tmp_path / 'iac1px.py', synthetic_root, base=IAC,
+                             extra="val_evaluator = dict(type='RescaledCocoMetric', eval_size=(1, 1))")
+    small = assign_stats(tiny_frame, ckpt, images=2, batch_size=2)['bands']
+    assert small['small']['gts'] == sum(gts.values())
+    assert small['medium']['gts'] == small['large']['gts'] == 0
 
 
 def test_head_without_scored_assigner_is_refused(synthetic_root, tmp_path):

@@ -2,12 +2,14 @@
 compared with the same head's assignment without scores (= MaxIoUAssigner).
 
     python tools/analysis_tools/assign_stats.py CONFIG CHECKPOINT [--images 16] [--batch-size 4]
+        [--seed 0] [--data-root data/synthetic_cells/]
 
-Runs the trained dense head of CONFIG on training images of the synthetic
-smears (at the config's training scale), assigns anchors with and without the
+Runs the trained dense head of CONFIG on images of its own training set
+(through its training pipeline; or, with --data-root, on the synthetic smears
+there at the config's training scale), assigns anchors with and without the
 head's detached probabilities and prints, per ground-truth size band (COCO
-small / medium / large), the positives per image and the IoU of the anchors
-that the scores made positive.
+small / medium / large, in the config's evaluation frame), the positives per
+image and the IoU of the anchors that the scores made positive.
 """
 import argparse
 
@@ -20,11 +22,13 @@ def main():
     p.add_argument('checkpoint')
     p.add_argument('--images', type=int, default=16)
     p.add_argument('--batch-size', type=int, default=4)
-    p.add_argument('--data-root', default='data/synthetic_cells/')
+    p.add_argument('--seed', type=int, default=0, help='which training images (random draw)')
+    p.add_argument('--data-root', default=None,
+                   help='the synthetic smears at this root instead of the config\'s training set')
     args = p.parse_args()
     try:
         stats = assign_stats(args.config, args.checkpoint, args.images, args.batch_size,
-                             args.data_root)
+                             args.data_root, args.seed)
     except ValueError as e:
         raise SystemExit(str(e))
     print(f'{args.config}\n{args.checkpoint}: {stats["images"]} training images at '
