@@ -10,7 +10,7 @@ from mmengine.runner import load_checkpoint
 from mmdet.structures.bbox import bbox_overlaps
 
 from .benchmark import build_for_benchmark, synthetic_batches
-from .loss_share import _eval_size, area_factors_of, config_batches
+from .loss_share import area_factors_of, config_batches, eval_size_of
 
 BANDS = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2, float('inf')))
 
@@ -52,7 +52,7 @@ def assign_stats(config: str, checkpoint: str, images: int = 16, batch_size: int
                          f'({type(head.assigner).__name__}) do not assign with class scores')
     num_batches = -(-images // batch_size)
     if data_root is None:
-        batches, eval_size = config_batches(cfg, num_batches, batch_size, seed), _eval_size(cfg)
+        batches, eval_size = config_batches(cfg, num_batches, batch_size, seed), eval_size_of(cfg)
     else:
         scale = next(t['scale'] for t in cfg.train_dataloader.dataset.pipeline
                      if t['type'] == 'Resize')

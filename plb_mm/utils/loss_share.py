@@ -130,7 +130,9 @@ def area_factors_of(data_samples, eval_size: Optional[Sequence[int]] = None) -> 
     return torch.tensor(out)
 
 
-def _eval_size(cfg) -> Optional[tuple]:
+def eval_size_of(cfg) -> Optional[tuple]:
+    """The (w, h) frame the config's evaluator takes COCO's size bands in
+    (``RescaledCocoMetric``'s ``eval_size``), or None for the original image."""
     ev = cfg.get('val_evaluator', {})
     ev = ev[0] if isinstance(ev, (list, tuple)) else ev
     size = ev.get('eval_size') if hasattr(ev, 'get') else None
@@ -177,7 +179,7 @@ def loss_share(config: str, checkpoint: Optional[str] = None, num_batches: int =
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.train()
-    eval_size = _eval_size(cfg)
+    eval_size = eval_size_of(cfg)
     terms = model_terms(model)
     if not terms:
         raise ValueError(f'{config}: the model has no head with per-box loss weighters '
