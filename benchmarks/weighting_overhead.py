@@ -1,15 +1,19 @@
-"""Cost of per-box loss weighting (PLB) inside the loss computation.
+"""Cost of per-box loss weighting (PLB, BDE) inside the loss computation.
 
     python benchmarks/weighting_overhead.py [CONFIG] [--batch-size 8] [--scale 800 800] [--iters 20]
+        [--step-iters 5]
 
 Runs the config's backbone, neck and RPN once on synthetic smears, computes the
 targets of the RPN and of the sampled RoIs once, then times, on those fixed
 inputs, (a) the stock losses (RPN ``loss_by_feat``, RoI ``loss_and_target``,
-each with its backward pass into the head outputs) and (b) what a PLB weighter
-adds at each position: ``apply_loss_weighters`` (gathering the term's boxes,
+each with its backward pass into the head outputs) and (b) what a weighter
+adds at each position (PLB at its four, BDE on the RoI classification term): ``apply_loss_weighters`` (gathering the term's boxes,
 decoding, the weights, multiplying them into the targets). Timing (b) directly
 is needed on a CPU, where (a) varies by more than (b) from call to call.
-Compare (b) with the step time of benchmarks/train_step.py.
+With ``--step-iters N`` it also times N whole training steps of the same model
+on the same batch (forward + backward, no optimizer) and prints (b) as a share
+of a step. BDE is O(n^2) in an image's sampled RoIs: the R50 config samples 512
+per image, the figure the issue asks for.
 Default CONFIG: configs/plb/faster-rcnn_r50_fpn_15e_synthetic-cells.py.
 """
 import argparse
@@ -22,8 +26,10 @@ from mmdet.structures.bbox import bbox2roi
 from plb_mm.models.task_modules.weighters import build_weighters
 from plb_mm.utils.benchmark import build_for_benchmark, fixed_batch
 
-POSITIONS = dict(PLB1C=('rpn', 'cls'), PLB1B=('rpn', 'reg'), PLB2C=('roi', 'cls'),
-                 PLB2B=('roi', 'reg'))
+# name -> (stage, term, weighter type)
+POSITIONS = dict(PLB1C=('rpn', 'cls', 'PLBWeighter'), PLB1B=('rpn', 'reg', 'PLBWeighter'),
+                 PLB2C=('roi', 'cls', 'PLBWeighter'), PLB2B=('roi', 'reg', 'PLBWeighter'),
+                 BDE=('roi', 'cls', 'BDEWeighter'))
 
 
 def _time(fn, iters, device, setup=None):
@@ -49,6 +55,8 @@ def main():
     p.add_argument('--scale', type=int, nargs=2, default=[320, 320])
     p.add_argument('--iters', type=int, default=20)
     p.add_argument('--device', choices=['cpu', 'cuda'])
+    p.add_argument('--step-iters', type=int, default=0,
+                   help='also time this many whole training steps (0: skip)')
     args = p.parse_args()
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model, _ = build_for_benchmark(args.config, device=device)
@@ -90,10 +98,20 @@ def main():
     print(f'{args.config} on {device}: batch {args.batch_size} at {args.scale[0]}x{args.scale[1]}, '
           f'{n_anchors} anchors/image, {len(rois)} sampled RoIs, median of {args.iters} calls')
     base = dict(rpn=_time(rpn_loss, args.iters, device), roi=_time(roi_loss, args.iters, device))
-    print('| position | stock loss + backward (ms) | added by PLB (ms) |\n|---|---|---|')
-    for name, (stage, term) in POSITIONS.items():
+    step = None
+    if args.step_iters:
+        def train_step():
+            model.zero_grad()
+            losses = model.loss(data['inputs'], data['data_samples'])
+            model.parse_losses(losses)[0].backward()
+        step = _time(train_step, args.step_iters, device)
+        print(f'whole training step (forward + backward): {step:.1f} ms')
+    share = '| share of a step |' if step else ''
+    print(f'| position | stock loss + backward (ms) | added by the weighter (ms) {share}\n'
+          f'|---|---|---|{"---|" if step else ""}')
+    for name, (stage, term, weighter) in POSITIONS.items():
         head = copy.deepcopy(rpn if stage == 'rpn' else roi_head.bbox_head)
-        head.loss_weighters = build_weighters({term: [dict(type='PLBWeighter')]})
+        head.loss_weighters = build_weighters({term: [dict(type=weighter)]})
         if stage == 'rpn':
             def setup():  # apply_loss_weighters works in place on fresh targets
                 return (tuple([t.clone() for t in x] if isinstance(x, list) else x
@@ -107,7 +125,8 @@ def main():
             def fn():
                 head.apply_loss_weighters(roi_cls, roi_reg, rois, sampling, *roi_targets)
         added = _time(fn, args.iters, device, setup)
-        print(f'| {name} ({stage} loss) | {base[stage]:.2f} | {added:.2f} |')
+        pct = f' {100 * added / step:.3f}% |' if step else ''
+        print(f'| {name} ({stage} loss) | {base[stage]:.2f} | {added:.2f} |{pct}')
 
 
 if __name__ == '__main__':

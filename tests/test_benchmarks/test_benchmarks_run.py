@@ -11,7 +11,7 @@ TINY_RETINA = 'configs/dcloss/retinanet_r18_fpn_tiny_12e_synthetic-cells.py'
 
 @pytest.mark.parametrize('args, expect', [
     (['benchmarks/weighting_overhead.py', TINY_FRCNN, '--iters', '2', '--batch-size', '1',
-      '--scale', '128', '128'], '| PLB2B (roi loss) |'),
+      '--scale', '128', '128', '--step-iters', '1'], '| BDE (roi loss) |'),
     (['benchmarks/dense_loss_overhead.py', TINY_RETINA, '--iters', '2', '--batch-size', '1',
       '--scale', '128', '128'], '|'),
     (['benchmarks/nms_speed.py', '--sizes', '200', '--iters', '2'], '|'),
