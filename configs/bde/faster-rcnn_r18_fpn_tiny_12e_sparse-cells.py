@@ -11,8 +11,19 @@ _base_ = '../plb/faster-rcnn_r18_fpn_tiny_12e_synthetic-cells.py'
 sparsify = dict(ratio=0.5, seed=0)  # or dict(one_per_image=True, seed=0)
 
 train_dataloader = dict(dataset=dict(sparsify=sparsify))
+# COCO AP takes its ground truth from the evaluated data set (whatever
+# data_root is), so the test pipeline passes each image's 'instances' on
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(320, 320), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances'))
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='VOCRecallMetric', iou_thrs=0.5, eval_mode='11points'),
-    dict(type='CocoMetric', metric='bbox'),  # ground truth from the validation set
+    dict(type='CocoMetric', metric='bbox'),  # ground truth: 'instances' of the val set
 ]
 test_evaluator = val_evaluator

@@ -102,3 +102,34 @@ def test_shipped_grid_loads_and_its_variants_build(path: Path, monkeypatch):
         cfg.merge_from_dict(run.variant.cfg_options)
         cfg.merge_from_dict(run.fold_options)
         check_config_types(cfg)
+
+
+ALL_CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py')
+                     if 'grids' not in p.relative_to(REPO / 'configs').parts)
+
+
+def _evaluator_needs_instances(evaluator) -> bool:
+    """A COCO metric without ann_file takes its ground truth from each
+    sample's 'instances' (mmdet's CocoMetric asserts it at the first image)."""
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    return any('CocoMetric' in str(m.get('type', '')) and not m.get('ann_file')
+               for m in metrics)
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_coco_metric_without_ann_file_gets_instances(path: Path):
+    """A config whose COCO metric reads its ground truth from the evaluated
+    data set packs 'instances' in its test pipeline (the BDE sparse configs
+    once trained 12 epochs and then failed at the first validation)."""
+    cfg = Config.fromfile(str(path))
+    for loader, evaluator in (('val_dataloader', 'val_evaluator'),
+                              ('test_dataloader', 'test_evaluator')):
+        if loader not in cfg or not _evaluator_needs_instances(cfg.get(evaluator, [])):
+            continue
+        dataset = cfg[loader]['dataset']
+        while 'dataset' in dataset:
+            dataset = dataset['dataset']
+        pack = [s for s in dataset.get('pipeline', []) if s['type'] == 'PackDetInputs']
+        assert pack and 'instances' in pack[-1].get('meta_keys', ()), \
+            f'{path.name}: {evaluator} has a CocoMetric without ann_file, so the ' \
+            f"{loader} pipeline's PackDetInputs must pass 'instances' in meta_keys"

@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from plb_mm.grid.spec import load_grid
 
-from ..conftest import REPO, train_few_iters
+from ..conftest import REPO, TINY_SYNTHETIC, train_few_iters
 
 BDE_CONFIGS = sorted((REPO / 'configs/bde').glob('*tiny*.py'))
 
@@ -43,3 +43,33 @@ def test_grid_varies_the_retention_rate_only():
         assert v.cfg_options == {'train_dataloader.dataset.sparsify': dict(ratio=float(r), seed=0)}
         prefix = '' if method == 'fpn' else f'{method}_'
         assert v.config.endswith(f'tiny_{prefix}12e_sparse-cells.py')
+
+
+def test_sparse_config_evaluates_ground_truth_as_perfect(synthetic_root):
+    """The sparse configs' evaluators (11-point VOC AP + recall, COCO AP from
+    the validation set's own annotations) run on real validation samples:
+    the ground truth as predictions scores 1 everywhere."""
+    import torch
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+    from mmengine.evaluator import Evaluator
+    from mmengine.structures import InstanceData
+
+    import plb_mm  # noqa: F401
+    register_all_modules()
+    cfg = Config.fromfile(str(REPO / 'configs/bde/faster-rcnn_r18_fpn_tiny_12e_sparse-cells.py'))
+    ds_cfg = cfg.val_dataloader.dataset
+    ds_cfg.update(data_root=f'{synthetic_root}/', synthetic=TINY_SYNTHETIC)
+    dataset = DATASETS.build(ds_cfg)
+    evaluator = Evaluator(cfg.val_evaluator)
+    evaluator.dataset_meta = dataset.metainfo
+    for i in range(len(dataset)):
+        sample = dataset[i]['data_samples']
+        gt = sample.gt_instances  # the test pipeline loads boxes in original coordinates
+        sample.pred_instances = InstanceData(bboxes=gt.bboxes.tensor, labels=gt.labels,
+                                             scores=torch.ones(len(gt)))
+        evaluator.process([sample])
+    metrics = evaluator.evaluate(len(dataset))
+    assert metrics['pascal_voc/mAP'] == pytest.approx(1.0)
+    assert metrics['pascal_voc/recall'] == pytest.approx(1.0)
+    assert metrics['coco/bbox_mAP'] == pytest.approx(1.0)

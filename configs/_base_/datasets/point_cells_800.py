@@ -19,8 +19,9 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
+    # 'instances': CocoMetric's ground truth when it has no ann_file (below)
     dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances'))
 ]
 train_dataloader = dict(
     batch_size=2,
