@@ -2,7 +2,8 @@
 # (issue 12): FPN baseline, label smoothing, ProSelfLC, BDE and BDE + PLB1C,
 # trained with 10 %, 50 % and 100 % of each training image's boxes (the
 # dropped cells stay in the images, unlabelled; validation is fully
-# annotated). Reports the paper's 11-point AP and recall at IoU 0.5 and COCO AP.
+# annotated), and a control: BDE's mean weight on every negative, no density.
+# Reports the paper's 11-point AP and recall at IoU 0.5 and COCO AP.
 #   python tools/grid.py run configs/grids/bde_sparse_tiny.py
 name = 'bde_sparse_tiny'
 baseline = 'fpn-r0.1'
@@ -24,6 +25,8 @@ variants = {
     'proselflc-r1.0': dict(config=_c.format('proselflc_'), cfg_options={_r: dict(ratio=1.0, seed=0)}),
     'bde-r1.0': dict(config=_c.format('bde_'), cfg_options={_r: dict(ratio=1.0, seed=0)}),
     'bde-plb1c-r1.0': dict(config=_c.format('bde-plb1c_'), cfg_options={_r: dict(ratio=1.0, seed=0)}),
+    # control (ours): BDE's mean negative weight without the density, at r = 0.1
+    'negw-r0.1': dict(config=_c.format('negw_'), cfg_options={_r: dict(ratio=0.1, seed=0)}),
 }
 seeds = [0, 1, 2]
 metrics = ['pascal_voc/mAP', 'pascal_voc/recall', 'coco/bbox_mAP', 'coco/bbox_mAP_50']

@@ -37,7 +37,7 @@ def test_bde_config_trains(path, synthetic_root, tmp_path):
 
 def test_grid_varies_the_retention_rate_only():
     spec = load_grid(str(REPO / 'configs/grids/bde_sparse_tiny.py'))
-    assert len(spec.variants) == 15
+    assert len(spec.variants) == 16  # 5 rows x 3 rates + the negw control
     for name, v in spec.variants.items():
         method, r = name.rsplit('-r', 1)
         assert v.cfg_options == {'train_dataloader.dataset.sparsify': dict(ratio=float(r), seed=0)}

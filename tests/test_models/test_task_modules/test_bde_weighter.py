@@ -90,3 +90,16 @@ def test_empty_and_composition_with_plb():
     ws = build_weighters(dict(cls=[dict(type='PLBWeighter'), dict(type='BDEWeighter')]))['cls']
     torch.testing.assert_close(combine_weights(ws, boxes), ws[0](boxes) * ws[1](boxes))
     assert not torch.allclose(ws[0](boxes), combine_weights(ws, boxes))
+
+
+def test_negative_scale_control():
+    """BDE without the density: one weight for every negative, 1 for positives."""
+    from plb_mm.models.task_modules.weighters import NegativeScaleWeighter
+    boxes = _boxes(_at([[0, 0], [1, 0], [3, 0]]), is_pos=[False, True, False])
+    torch.testing.assert_close(NegativeScaleWeighter(0.25)(boxes), torch.tensor([0.25, 1.0, 0.25]))
+    assert NegativeScaleWeighter(0.25)(_boxes(torch.zeros(0, 4))).shape == (0, )
+    ws = build_weighters(dict(cls=[dict(type='NegativeScaleWeighter', weight=0.5),
+                                   dict(type='BDEWeighter')]))['cls']
+    torch.testing.assert_close(combine_weights(ws, boxes), torch.tensor([2 / 9, 1.0, 5 / 18]))
+    with pytest.raises(ValueError, match=r'in \[0, 1\]'):
+        NegativeScaleWeighter(1.5)

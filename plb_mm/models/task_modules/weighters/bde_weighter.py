@@ -108,3 +108,29 @@ class BDEWeighter(BaseBoxWeighter):
             b = boxes.refined_boxes_fn()
         energy = boxes_density_energy(b.detach().float(), boxes.img_inds)
         return torch.where(boxes.is_pos, torch.ones_like(energy), energy)
+
+
+@TASK_UTILS.register_module()
+class NegativeScaleWeighter(BaseBoxWeighter):
+    """Every entry labelled background gets one constant weight, positives
+    keep 1: BDE without the density (an ablation control, not a paper method).
+
+    BDE lowers the loss of negatives in two ways at once: on average (its
+    energies are well below 1 for every negative) and more where RoIs crowd
+    (likely unannotated cells). Setting ``weight`` to the mean energy BDE gives
+    the negatives (``tools/analysis_tools/bde_energy.py`` prints it) keeps the
+    first and removes the second, so a run with it tells how much of BDE's
+    effect is the density and how much a lighter background loss.
+
+    Args:
+        weight (float): the negatives' weight, in [0, 1].
+    """
+
+    def __init__(self, weight: float):
+        if not 0 <= weight <= 1:
+            raise ValueError(f'NegativeScaleWeighter: weight must lie in [0, 1], got {weight}')
+        self.weight = float(weight)
+
+    def weights(self, boxes: WeightingBoxes) -> Tensor:
+        w = torch.full((len(boxes), ), self.weight, device=boxes.pred_boxes.device)
+        return torch.where(boxes.is_pos, torch.ones_like(w), w)
