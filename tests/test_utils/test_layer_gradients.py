@@ -209,6 +209,7 @@ def test_cli(tiny, tmp_path):
     out = tmp_path / 'out'
     proc = run_tool('tools/analysis_tools/layer_gradients.py', tiny['cfg'], tiny['s0'],
                     tiny['s1'], '--labels', 'A', 'B', '--images', '1', '--out-dir', str(out),
+                    '--title', 'FPN vs BDE',
                     env=dict(OMP_NUM_THREADS='1'), timeout=300)
     assert f'{tiny["n_conv"]} layers, 1 test images' in proc.stdout
     assert any(line.split()[:1] == ['A'] for line in proc.stdout.splitlines())

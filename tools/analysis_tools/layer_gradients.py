@@ -2,7 +2,7 @@
 |dL/dW| per conv layer of the test loss, for several checkpoints side by side.
 
     python tools/analysis_tools/layer_gradients.py CONFIG CKPT [CKPT ...]
-        [--labels A B ...] [--images N] [--out-dir DIR] [--device cpu] [--seed 0]
+        [--labels A B ...] [--images N] [--out-dir DIR] [--title T] [--device cpu] [--seed 0]
 
 Loads the model of CONFIG at each checkpoint, computes the training loss of
 each of the first N images of the config's test set (default: all) one image
@@ -30,6 +30,7 @@ def main():
     p.add_argument('--labels', nargs='+', help='one name per checkpoint (default: file names)')
     p.add_argument('--images', type=int, help='the first N test images (default: all)')
     p.add_argument('--out-dir', help='default: work_dirs/layer_gradients/<config name>')
+    p.add_argument('--title', help="the plot's title (default: config file name and images)")
     p.add_argument('--device', default='cpu')
     p.add_argument('--seed', type=int, default=0,
                    help='RNG seed of image i is seed + i (the samplers draw the same for '
@@ -44,7 +45,8 @@ def main():
             CheckpointMismatchError, pickle.UnpicklingError) as e:
         raise SystemExit(f'error: {e}')
     csv_path, png_path = write_layer_gradients(
-        result, out_dir, title=f'{osp.basename(args.config)}: {result.images} test images')
+        result, out_dir,
+        title=args.title or f'{osp.basename(args.config)}: {result.images} test images')
     for note in result.notes:
         print(f'note: {note}')
     print(result.summary())
