@@ -7,13 +7,14 @@ Runs the config's backbone, neck and RPN once on synthetic smears, computes the
 targets of the RPN and of the sampled RoIs once, then times, on those fixed
 inputs, (a) the stock losses (RPN ``loss_by_feat``, RoI ``loss_and_target``,
 each with its backward pass into the head outputs) and (b) what a weighter
-adds at each position (PLB at its four, BDE on the RoI classification term): ``apply_loss_weighters`` (gathering the term's boxes,
-decoding, the weights, multiplying them into the targets). Timing (b) directly
+adds at each position (PLB at its four, BDE on the RoI classification term):
+``apply_loss_weighters`` (gathering the term's boxes, decoding, the weights,
+multiplying them into the targets). Timing (b) directly
 is needed on a CPU, where (a) varies by more than (b) from call to call.
 With ``--step-iters N`` it also times N whole training steps of the same model
 on the same batch (forward + backward, no optimizer) and prints (b) as a share
-of a step. BDE is O(n^2) in an image's sampled RoIs: the R50 config samples 512
-per image, the figure the issue asks for.
+of a step. BDE's energies cost O(n log n) in an image's sampled RoIs (n^2 done
+naively): the R50 config samples 512 per image, the figure the issue asks for.
 Default CONFIG: configs/plb/faster-rcnn_r50_fpn_15e_synthetic-cells.py.
 """
 import argparse

@@ -12,10 +12,10 @@ sparsify = dict(ratio=0.5, seed=0)  # or dict(one_per_image=True, seed=0)
 
 train_dataloader = dict(dataset=dict(sparsify=sparsify))
 # COCO AP takes its ground truth from the evaluated data set (whatever
-# data_root is), so the test pipeline passes each image's 'instances' on
+# data_root is), so the test pipeline (the base's, plus 'instances') passes them on
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(320, 320), keep_ratio=True),
+    dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances'))
