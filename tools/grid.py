@@ -2,7 +2,7 @@
 
     python tools/grid.py run GRID [--launcher local|dist|slurm] [--gpus N]
                                   [--partition P] [--submit] [--wandb] [--dry-run]
-    python tools/grid.py collect GRID
+    python tools/grid.py collect GRID [--prior RESULTS_CSV]
     python tools/grid.py status GRID
     (each takes --seeds S [S ...] to use other seeds than the grid file's
      and, for a k-fold grid, --folds K [K ...] to use only some of its folds;
@@ -42,6 +42,9 @@ def main():
                    'and one method first); collect still shows all')
     for name in ('collect', 'status'):
         sub.add_parser(name).add_argument('grid')
+    sub.choices['collect'].add_argument(
+        '--prior', help='a results.csv an earlier collect of this grid wrote (e.g. committed '
+        'under docs/): its per-seed values stand in for runs that have no work dir')
     for sp in sub.choices.values():
         sp.add_argument('--seeds', type=int, nargs='+',
                         help="these seeds instead of the grid file's")
@@ -66,7 +69,7 @@ def main():
             sys.exit(128 + e.signum)
         if args.dry_run or args.launcher == 'slurm':
             return
-    out = write_results(spec)
+    out = write_results(spec, prior=getattr(args, 'prior', None))
     print(f'\n{out["table"]}\n\nwritten: {out["md"]}, {out["csv"]}, {out["png"]}')
 
 

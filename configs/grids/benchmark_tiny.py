@@ -8,7 +8,10 @@
 # the others run seed 0:
 #   python tools/grid.py run configs/grids/benchmark_tiny.py --seeds 0
 #   python tools/grid.py run configs/grids/benchmark_tiny.py --seeds 1 2 \
-#       --variants frcnn-r3 frcnn-r1 frcnn-r2 frcnn-r6 yolo-r3
+#       --variants frcnn-r3 frcnn-r1-unbalanced frcnn-r2-scratch frcnn-r6-aug240 yolo-r3
+# Offline (no ImageNet weights), the scratch rows at the end of the list:
+#   python tools/grid.py run configs/grids/benchmark_tiny.py --variants frcnn-r2-scratch \
+#       frcnn-r1-unbalanced-scratch frcnn-r6-aug240-scratch yolo-r2-scratch
 name = 'benchmark_tiny'
 baseline = 'frcnn-r3'
 _frcnn = 'configs/benchmark/faster-rcnn_r18_fpn_tiny_balanced-adam_12e_synthetic-cells.py'
@@ -50,6 +53,14 @@ variants = {
     'yolo-r5-sgd': dict(config=_yolo, cfg_options=_sgd),
     'yolo-r3-hires': dict(config=_yolo, cfg_options=_yolo_hires),
     'yolo-r3-cocoanchors': dict(config=_yolo, cfg_options=_yolo_coco_anchors),
+    # Offline (no ImageNet weights to be had: the pretrained rows stop at once
+    # with PretrainedWeightsError), the matrix from scratch: row 2 is the
+    # reference, and rows 1 and 6 get a scratch twin (rows 4, yolo-r2 and
+    # yolo-r4 are scratch already). Main rows offline: frcnn-r2-scratch,
+    # frcnn-r1-unbalanced-scratch, frcnn-r6-aug240-scratch, yolo-r2-scratch.
+    'frcnn-r1-unbalanced-scratch': dict(config=_frcnn, cfg_options={**_unbalanced, **_scratch}),
+    'frcnn-r6-aug240-scratch': dict(config=_frcnn_aug, cfg_options=_scratch),
+    'yolo-r1-unbalanced-scratch': dict(config=_yolo, cfg_options={**_unbalanced, **_scratch}),
 }
 seeds = [0, 1, 2]
 metrics = ['bench/mAP', 'bench50/mAP', 'bench/mean_iou', 'bench/fnr', 'bench/no_det_images']

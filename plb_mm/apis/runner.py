@@ -12,8 +12,8 @@ from mmengine.dist import get_rank, is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..engine import (WorkDirLock, check_checkpoint_fits, find_resumable_checkpoint,
-                      set_checkpoint_trust, update_run_metrics)
+from ..engine import (WorkDirLock, check_checkpoint_fits, check_pretrained_weights,
+                      find_resumable_checkpoint, set_checkpoint_trust, update_run_metrics)
 from ..utils import add_wandb_backend, check_config_types, setup_distributed
 
 # The hooks a plb_mm run relies on; configs declare them in `custom_hooks`
@@ -122,8 +122,11 @@ def train(cfg: Config) -> Dict[str, float]:
 
     The work dir is locked for the run (:class:`~plb_mm.engine.WorkDirLock`,
     held by rank 0): a second training there is refused. A run that raises is
-    marked ``failed`` in ``metrics.json`` with the error.
+    marked ``failed`` in ``metrics.json`` with the error. Pretrained weights
+    the model's ``init_cfg`` names that cannot be loaded are an error before
+    anything is built (:func:`~plb_mm.engine.check_pretrained_weights`).
     """
+    check_pretrained_weights(cfg)
     lock = WorkDirLock(cfg.work_dir) if _launch_rank() == 0 else contextlib.nullcontext()
     with lock:
         runner = build_runner(cfg)

@@ -1,4 +1,5 @@
 from .checkpoint import (AtomicLocalBackend, CheckpointCorruptError, CheckpointMismatchError,
+                         PretrainedWeightsError, check_pretrained_weights,
                          check_checkpoint_fits, checkpoint_problem,
                          checkpoint_trusted, find_resumable_checkpoint, load_from_local,
                          set_checkpoint_trust, trusted_checkpoints)
@@ -12,7 +13,8 @@ __all__ = [
     'checkpoint_trusted', 'load_from_local', 'set_checkpoint_trust',
     'trusted_checkpoints', 'AtomicLocalBackend', 'CheckpointCorruptError',
     'checkpoint_problem', 'find_resumable_checkpoint', 'CheckpointMismatchError',
-    'check_checkpoint_fits', 'WeightsOnlyCheckpointHook',
+    'check_checkpoint_fits', 'PretrainedWeightsError', 'check_pretrained_weights',
+    'WeightsOnlyCheckpointHook',
     'to_weights_only', 'from_weights_only', 'RunMetricsHook', 'read_run_metrics',
     'update_run_metrics', 'METRICS_FILE', 'DivergenceHook', 'TrainingDivergedError',
     'ProSelfLCProgressHook', 'proselflc_losses', 'TripletSwitchHook', 'triplet_heads',

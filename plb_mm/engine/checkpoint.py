@@ -26,6 +26,7 @@ It also makes checkpoints survive crashes:
   :func:`find_resumable_checkpoint` (used by ``--resume``) skips such files
   with a warning and resumes from the newest one that is intact.
 """
+import difflib
 import glob
 import os
 import os.path as osp
@@ -88,6 +89,31 @@ def load_from_local(filename, map_location):
             f'trust the file, load it with `--trust-checkpoint` (tools/train.py, '
             f'tools/test.py) or {TRUST_ENV}=1; this runs pickled code from the file.\n'
             f'torch said: {str(e).splitlines()[-1] if str(e) else e}') from e
+
+
+@CheckpointLoader.register_scheme(prefixes=('torchvision://', 'modelzoo://'), force=True)
+def load_from_torchvision(filename, map_location=None):
+    """mmengine's ``torchvision://NAME`` loader without torchvision.
+
+    mmengine imports torchvision only to look up NAME's download URL; plb_mm
+    installs no torchvision (no CPU wheel fits its torch), so the lookup
+    falls back to the URL table mmengine ships (``hub/torchvision_0.12.json``,
+    the ImageNet weights mmdet's configs mean: ``resnet18``, ``resnet50``...).
+    The file is downloaded once into the torch hub cache, as before.
+    """
+    from mmengine.runner.checkpoint import load_from_http
+    from mmengine.runner.checkpoint import load_from_torchvision as mmengine_loader
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        name = filename.split('://', 1)[1]
+        urls = mmengine.load(osp.join(mmengine.__path__[0], 'hub', 'torchvision_0.12.json'))
+        if name not in urls:
+            near = difflib.get_close_matches(name, urls, n=4) or sorted(urls)[:6]
+            raise KeyError(f'{filename}: no such torchvision model in mmengine\'s table '
+                           f'(hub/torchvision_0.12.json); near: {", ".join(near)}')
+        return load_from_http(urls[name], map_location=map_location)
+    return mmengine_loader(filename, map_location=map_location)
 
 
 class CheckpointCorruptError(RuntimeError):
@@ -214,3 +240,44 @@ def check_checkpoint_fits(model: torch.nn.Module, filename: Optional[str],
                      'another number of classes than the config\'s)')
     lines.append('  Evaluate it with the config it was trained with.')
     raise CheckpointMismatchError('\n'.join(lines))
+
+
+class PretrainedWeightsError(RuntimeError):
+    """An ``init_cfg=dict(type='Pretrained', ...)`` whose weights cannot be
+    loaded (no file, no network, no torchvision for ``torchvision://``)."""
+
+
+def _pretrained_inits(obj, path: str = ''):
+    """``(config key, checkpoint)`` of every ``Pretrained`` init_cfg under ``obj``."""
+    if isinstance(obj, dict):
+        if obj.get('type') == 'Pretrained' and isinstance(obj.get('checkpoint'), str):
+            yield path, obj['checkpoint']
+        for k, v in obj.items():
+            yield from _pretrained_inits(v, f'{path}.{k}' if path else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _pretrained_inits(v, f'{path}[{i}]')
+
+
+def check_pretrained_weights(cfg) -> None:
+    """Load every ``Pretrained`` checkpoint the model's ``init_cfg`` names
+    (mmengine's loader: local path, URL, ``torchvision://``,
+    ``open-mmlab://``; downloads land in the torch hub cache and are read
+    from there next time) and raise :class:`PretrainedWeightsError` naming the
+    config key, the checkpoint and the way out when one cannot be had.
+
+    mmengine would fail the same way, but only after the data sets are built,
+    with a bare ``URLError`` or ``ModuleNotFoundError: torchvision``.
+    """
+    for key, ckpt in _pretrained_inits(cfg.get('model', {}), 'model'):
+        from mmengine.runner.checkpoint import CheckpointLoader
+        try:
+            CheckpointLoader.load_checkpoint(ckpt, map_location='cpu', logger='silent')
+        except Exception as e:  # noqa: BLE001 - reported with its cause below
+            owner = key.rsplit('.', 1)[0] if key.endswith('.init_cfg') else key
+            raise PretrainedWeightsError(
+                f'{cfg.filename}: {key} asks for pretrained weights {ckpt!r}, which cannot '
+                f'be loaded here ({type(e).__name__}: {e}). Either put the file where '
+                f'mmengine looks for it ({torch.hub.get_dir()}/checkpoints/ for a URL, '
+                f'torchvision:// and open-mmlab:// name; or a local path as checkpoint=...), '
+                f'or train {owner} from scratch: --cfg-options {key}=None') from e

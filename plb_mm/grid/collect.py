@@ -59,16 +59,59 @@ class VariantResult:
         return statistics.stdev(v) if len(v) > 1 else None
 
 
-def collect(spec: GridSpec) -> List[VariantResult]:
+Prior = Dict[str, Dict[int, Dict[str, float]]]  # variant -> seed -> metric -> value
+
+
+def read_prior(spec: GridSpec, path: str) -> Prior:
+    """The per-seed values of a ``results.csv`` that an earlier ``collect``
+    of this grid wrote (columns ``<metric>_seed<s>``, unscaled), e.g. one
+    committed beside a paper's table, for runs whose work dirs are gone. A
+    file of another layout, or a variant the grid does not have, is an error
+    naming the file and the line."""
+    if spec.folds is not None:
+        raise ValueError(f'{path}: a prior results.csv is read for grids without folds only')
+    prior: Prior = {}
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or 'variant' not in reader.fieldnames:
+            raise ValueError(f'{path}: not a results.csv of tools/grid.py collect '
+                             f'(no "variant" column)')
+        for line, row in enumerate(reader, start=2):
+            name = row['variant']
+            if name not in spec.variants:
+                raise ValueError(f'{path}, line {line}: variant {name!r} is not in the grid '
+                                 f'{spec.source} ({", ".join(spec.variants)})')
+            for key, value in row.items():
+                m, sep, seed = (key or '').rpartition('_seed')
+                if not sep or m not in spec.metrics or not seed.isdigit() or value in ('', None):
+                    continue
+                try:
+                    prior.setdefault(name, {}).setdefault(int(seed), {})[m] = float(value)
+                except ValueError:
+                    raise ValueError(f'{path}, line {line}: {key}={value!r} is not a '
+                                     f'number') from None
+    return prior
+
+
+def collect(spec: GridSpec, prior: Optional[Prior] = None) -> List[VariantResult]:
     """One :class:`VariantResult` per variant, in grid order. A run counts when
     finished; failed, running and missing runs are listed as problems, never
     silently dropped. Training variants report their last validation,
     evaluation-only variants their test. k-fold grids: one result per fold
-    under ``folds``."""
+    under ``folds``.
+
+    ``prior`` (:func:`read_prior`) fills in runs that have no work dir at all
+    with the values recorded earlier; a work dir, finished or not, wins.
+    """
     results = []
     for v in spec.variants.values():
         if spec.folds is None:
-            results.append(_collect_seeds(spec, v.name))
+            res = _collect_seeds(spec, v.name)
+            for seed, values in (prior or {}).get(v.name, {}).items():
+                if res.problems.get(seed) == 'missing' and all(m in values for m in spec.metrics):
+                    res.per_seed[seed] = {m: values[m] for m in spec.metrics}
+                    del res.problems[seed]
+            results.append(res)
         else:
             res = VariantResult(v.name)
             res.folds = {k: _collect_seeds(spec, v.name, k) for k in spec.folds}
@@ -283,13 +326,16 @@ def plot(spec: GridSpec, results: List[VariantResult], path: str) -> None:
     plt.close(fig)
 
 
-def write_results(spec: GridSpec, out_dir: Optional[str] = None) -> Dict[str, str]:
+def write_results(spec: GridSpec, out_dir: Optional[str] = None,
+                  prior: Optional[str] = None) -> Dict[str, str]:
     """Collect and write ``results.md``, ``results.csv`` and ``results.png``
     into ``out_dir`` (default: the grid's work dir); returns their paths and
-    the Markdown table under ``table``."""
+    the Markdown table under ``table``. ``prior``: an earlier ``results.csv``
+    of the grid whose per-seed values stand in for runs without a work dir
+    (:func:`read_prior`)."""
     out_dir = out_dir or spec.root
     os.makedirs(out_dir, exist_ok=True)
-    results = collect(spec)
+    results = collect(spec, read_prior(spec, prior) if prior else None)
     table = format_markdown(spec, results)
     paths = {k: osp.join(out_dir, f'results.{k}') for k in ('md', 'csv', 'png')}
     if spec.folds is None:
@@ -301,6 +347,8 @@ def write_results(spec: GridSpec, out_dir: Optional[str] = None) -> Dict[str, st
                  f'`<variant>/fold<k>/seed<s>`); Avg: mean of the per-fold means (as the BDE '
                  f"paper's Fold1..Fold4 and Avg), (change vs {spec.baseline} in points, in %); "
                  f'`[n/K folds]`: averaged over the folds that have a value, no change shown.')
+    if prior:
+        about += f' Runs without a work dir: the values recorded in `{prior}`.'
     with open(paths['md'], 'w') as f:
         f.write(f'# {spec.name}\n\nGrid: `{spec.source}`; {about}\n\n{table}\n')
     write_csv(spec, results, paths['csv'])

@@ -156,3 +156,65 @@ def test_checkpoint_of_another_class_count_is_refused(tmp_path):
     with pytest.raises(CheckpointMismatchError, match=r'model weights are not in the checkpoint, '
                                                       r'e\.g\. neck\.'):
         check_checkpoint_fits(model3, str(path))
+
+
+def _pretrained_cfg(checkpoint):
+    from mmengine.config import Config
+    return Config(dict(model=dict(
+        type='FasterRCNN', backbone=dict(type='ResNet', depth=18, init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint)),
+        neck=dict(type='FPN', init_cfg=[dict(type='Xavier', layer='Conv2d')]))),
+        cfg_text='# test', filename='configs/x.py')
+
+
+def test_pretrained_weights_missing_file_names_key_and_fix(tmp_path):
+    from plb_mm.apis.runner import train
+    from plb_mm.engine import PretrainedWeightsError, check_pretrained_weights
+    cfg = _pretrained_cfg(str(tmp_path / 'missing.pth'))
+    with pytest.raises(PretrainedWeightsError) as e:
+        check_pretrained_weights(cfg)
+    msg = str(e.value)
+    assert msg.startswith('configs/x.py: model.backbone.init_cfg asks for pretrained weights')
+    assert 'missing.pth' in msg and '--cfg-options model.backbone.init_cfg=None' in msg
+    with pytest.raises(PretrainedWeightsError):  # before any work dir or data set
+        train(cfg)
+    assert not (tmp_path / 'work_dirs').exists()
+
+
+def test_pretrained_weights_unreachable_url_and_nested_key(tmp_path, monkeypatch):
+    from plb_mm.engine import PretrainedWeightsError, check_pretrained_weights
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))  # an empty download cache
+    cfg = _pretrained_cfg(None)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.neck.init_cfg.append(
+        dict(type='Pretrained', checkpoint='http://127.0.0.1:9/neck.pth'))
+    with pytest.raises(PretrainedWeightsError, match=r'model\.neck\.init_cfg\[1\] asks .*'
+                       r'http://127\.0\.0\.1:9/neck\.pth'):
+        check_pretrained_weights(cfg)
+
+
+def test_pretrained_weights_present_or_absent_pass(tmp_path):
+    from plb_mm.engine import check_pretrained_weights
+    path = tmp_path / 'r18.pth'
+    torch.save({'conv1.weight': torch.zeros(1)}, path)
+    check_pretrained_weights(_pretrained_cfg(str(path)))  # loads: no error
+    cfg = _pretrained_cfg(None)
+    cfg.model.backbone.init_cfg = None  # from scratch: nothing to load
+    check_pretrained_weights(cfg)
+
+
+def test_torchvision_scheme_without_torchvision_reads_the_hub_cache(tmp_path, monkeypatch):
+    """torchvision://NAME resolves through mmengine's URL table when torchvision
+    is absent; a file already in the torch hub cache is read offline."""
+    import sys
+    from plb_mm.engine import PretrainedWeightsError, check_pretrained_weights
+    monkeypatch.setitem(sys.modules, 'torchvision', None)  # import torchvision fails
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    (tmp_path / 'hub' / 'checkpoints').mkdir(parents=True)
+    torch.save({'conv1.weight': torch.full((1, ), 7.)},
+               tmp_path / 'hub' / 'checkpoints' / 'resnet18-f37072fd.pth')
+    state = _load_checkpoint('torchvision://resnet18', map_location='cpu')
+    assert state['conv1.weight'].item() == 7.
+    check_pretrained_weights(_pretrained_cfg('torchvision://resnet18'))
+    with pytest.raises(PretrainedWeightsError, match=r"no such torchvision model.*near: resnet1"):
+        check_pretrained_weights(_pretrained_cfg('torchvision://resnet19'))

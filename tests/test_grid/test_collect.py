@@ -77,3 +77,38 @@ def test_files(grid, tmp_path):
     assert rows['bad']['n_finished'] == '0' and rows['bad']['coco/bbox_mAP_mean'] == ''
     assert 'mean ± std over finished seeds' in open(out['md']).read()
     assert os.path.getsize(out['png']) > 1000
+
+
+def test_prior_fills_runs_without_work_dir_only(grid, tmp_path):
+    """A committed results.csv stands in for runs whose work dirs are gone;
+    a work dir (finished, failed or not finished) wins over it."""
+    first = write_results(grid, str(tmp_path / 'first'))['csv']
+    rows = list(csv.DictReader(open(first)))
+    for row in rows:
+        if row['variant'] == 'bad':  # recorded earlier: seed1 0.45 / 0.15; seed0 0.99
+            row.update({'coco/bbox_mAP_seed1': '0.45', 'coco/bbox_mAP_s_seed1': '0.15',
+                        'coco/bbox_mAP_seed0': '0.99', 'coco/bbox_mAP_s_seed0': '0.99'})
+        if row['variant'] == 'half':  # a value for the not-finished seed is not used
+            row.update({'coco/bbox_mAP_seed1': '0.90', 'coco/bbox_mAP_s_seed1': '0.90'})
+    prior = tmp_path / 'prior.csv'
+    with open(prior, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    import shutil
+    shutil.rmtree(grid.root + '/plb')  # plb's work dirs are gone: both seeds from the prior
+    out = write_results(grid, str(tmp_path / 'second'), prior=str(prior))
+    res = {r['variant']: r for r in csv.DictReader(open(out['csv']))}
+    assert res['plb']['n_finished'] == '2'
+    assert float(res['plb']['coco/bbox_mAP_mean']) == pytest.approx(0.56)
+    assert res['bad']['n_finished'] == '1' and res['bad']['problems'] == 'seed0: failed (exit 3)'
+    assert float(res['bad']['coco/bbox_mAP_mean']) == pytest.approx(0.45)
+    assert res['half']['n_finished'] == '1' and res['half']['problems'] == 'seed1: not finished'
+    assert f'the values recorded in `{prior}`' in open(out['md']).read()
+    # bad input: a variant the grid lacks, a value that is no number; named with the line
+    prior.write_text('variant,coco/bbox_mAP_seed0\nbase,0.5\nnope,0.4\n')
+    with pytest.raises(ValueError, match=r"prior\.csv, line 3: variant 'nope' is not in"):
+        write_results(grid, str(tmp_path / 'third'), prior=str(prior))
+    prior.write_text('variant,coco/bbox_mAP_seed0\nbase,abc\n')
+    with pytest.raises(ValueError, match=r"line 2: coco/bbox_mAP_seed0='abc' is not a number"):
+        write_results(grid, str(tmp_path / 'third'), prior=str(prior))
