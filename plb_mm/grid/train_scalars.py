@@ -7,9 +7,14 @@ The grid table (:mod:`plb_mm.grid.collect`) holds the final evaluation; this
 is for "what did the method see": a term that never fires trains nothing.
 
 Source: each run's ``<work_dir>/<timestamp>/vis_data/scalars.json`` (mmengine's
-``LocalVisBackend``, one JSON line per logged step, the values averaged over
-the logging interval). A resumed run has several timestamp folders; a step
-logged twice keeps the later value.
+``LocalVisBackend``, one JSON line per logged step). The values are what
+mmengine's ``LogProcessor`` logs: keys with ``loss``, ``time`` or
+``grad_norm`` in their name are the mean over its last ``window_size``
+iterations (50 in plb_mm's runtime), every other key (``num_pseudo``,
+``pl_precision``...) is the value of the logged iteration only, a sample every
+``logger.interval`` iterations. So a loss can be above zero in a window in
+which the sampled count is 0. A resumed run has several timestamp folders; a
+step logged twice keeps the later value.
 """
 import glob
 import json
