@@ -247,18 +247,6 @@ class PretrainedWeightsError(RuntimeError):
     loaded (no file, no network, no torchvision for ``torchvision://``)."""
 
 
-def _pretrained_inits(obj, path: str = ''):
-    """``(config key, checkpoint)`` of every ``Pretrained`` init_cfg under ``obj``."""
-    if isinstance(obj, dict):
-        if obj.get('type') == 'Pretrained' and isinstance(obj.get('checkpoint'), str):
-            yield path, obj['checkpoint']
-        for k, v in obj.items():
-            yield from _pretrained_inits(v, f'{path}.{k}' if path else str(k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from _pretrained_inits(v, f'{path}[{i}]')
-
-
 def check_pretrained_weights(cfg) -> None:
     """Load every ``Pretrained`` checkpoint the model's ``init_cfg`` names
     (mmengine's loader: local path, URL, ``torchvision://``,
@@ -269,8 +257,11 @@ def check_pretrained_weights(cfg) -> None:
     mmengine would fail the same way, but only after the data sets are built,
     with a bare ``URLError`` or ``ModuleNotFoundError: torchvision``.
     """
-    for key, ckpt in _pretrained_inits(cfg.get('model', {}), 'model'):
-        from mmengine.runner.checkpoint import CheckpointLoader
+    from ..utils.config_check import config_types
+    for key, type_, init in config_types(cfg.get('model', {}), 'model'):
+        ckpt = init.get('checkpoint')
+        if type_ != 'Pretrained' or not isinstance(ckpt, str):
+            continue
         try:
             CheckpointLoader.load_checkpoint(ckpt, map_location='cpu', logger='silent')
         except Exception as e:  # noqa: BLE001 - reported with its cause below

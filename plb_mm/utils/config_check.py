@@ -64,16 +64,19 @@ def _names(reg) -> Dict[str, type]:
     return names
 
 
-def _types(obj, path='') -> Iterator[Tuple[str, str, dict]]:
+def config_types(obj, path='') -> Iterator[Tuple[str, str, dict]]:
+    """``(config key, type, dict)`` of every dict with a ``type`` under
+    ``obj`` (keys as ``model.backbone.init_cfg``, ``[i]`` for list items);
+    mmcv op names under ``nms`` / ``roi_layer`` are skipped."""
     if isinstance(obj, dict):
         t = obj.get('type')
         if isinstance(t, str) and path.rsplit('.', 1)[-1] not in NON_REGISTRY_PARENTS:
             yield path, t, obj
         for k, v in obj.items():
-            yield from _types(v, f'{path}.{k}' if path else str(k))
+            yield from config_types(v, f'{path}.{k}' if path else str(k))
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
-            yield from _types(v, f'{path}[{i}]')
+            yield from config_types(v, f'{path}[{i}]')
 
 
 def check_config_types(cfg: Config) -> None:
@@ -103,7 +106,7 @@ def check_config_types(cfg: Config) -> None:
     imports = [imports] if isinstance(imports, str) else list(imports)
     has_plb = any(m == 'plb_mm' or m.startswith('plb_mm.') for m in imports)
     scoped = {f'{reg_name}': reg for reg_name, reg in _registries().items()}
-    for path, t, obj in _types(cfg.to_dict()):
+    for path, t, obj in config_types(cfg.to_dict()):
         scope = t.split('::')[0] if '::' in t else (t.split('.')[0] if '.' in t else 'mmdet')
         if scope not in ('mmdet', 'mmengine'):
             continue
