@@ -144,10 +144,18 @@ def _collect_seeds(spec: GridSpec, variant: str, fold: Optional[int] = None) -> 
     return res
 
 
-def _short(metric: str) -> str:
+def _short_one(metric: str) -> str:
     name = metric.split('/')[-1]
     return {'bbox_mAP': 'mAP', 'bbox_mAP_50': 'AP50', 'bbox_mAP_75': 'AP75', 'bbox_mAP_s': 'AP_s',
             'bbox_mAP_m': 'AP_m', 'bbox_mAP_l': 'AP_l'}.get(name, name)
+
+
+def _short_names(metrics) -> dict:
+    """Column name of each metric: the key without its prefix ('coco/bbox_mAP'
+    -> 'mAP'), or the whole key where two metrics would share a short name
+    ('bench/mAP' and 'bench50/mAP')."""
+    short = [_short_one(m) for m in metrics]
+    return {m: (m if short.count(s) > 1 else s) for m, s in zip(metrics, short)}
 
 
 def _delta(mean, base):
@@ -185,7 +193,8 @@ def format_markdown(spec: GridSpec, results: List[VariantResult]) -> str:
     if spec.folds is not None:
         return _markdown_folds(spec, results)
     base = next(r for r in results if r.name == spec.baseline)
-    head = ['variant', 'seeds'] + [_short(m) for m in spec.metrics] + ['notes']
+    names = _short_names(spec.metrics)
+    head = ['variant', 'seeds'] + [names[m] for m in spec.metrics] + ['notes']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in results:
         cells = [r.name + (' (baseline)' if r.name == spec.baseline else ''),
@@ -207,8 +216,9 @@ def format_markdown(spec: GridSpec, results: List[VariantResult]) -> str:
 def _markdown_folds(spec: GridSpec, results: List[VariantResult]) -> str:
     base = next(r for r in results if r.name == spec.baseline)
     head = ['variant', 'runs']
+    names = _short_names(spec.metrics)
     for m in spec.metrics:
-        head += [f'{_short(m)} fold{k}' for k in spec.folds] + [f'{_short(m)} Avg']
+        head += [f'{names[m]} fold{k}' for k in spec.folds] + [f'{names[m]} Avg']
     head.append('notes')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     n_runs = len(spec.folds) * len(spec.seeds)
@@ -316,7 +326,8 @@ def plot(spec: GridSpec, results: List[VariantResult], path: str) -> None:
             label = f'{r.name} ({r.n_finished}/{len(spec.folds) * len(spec.seeds)} runs)'
         ax.bar(xs, means, width, yerr=errs, capsize=3, label=label)
     ax.set_xticks(range(n_met))
-    ax.set_xticklabels([_short(m) for m in spec.metrics])
+    names = _short_names(spec.metrics)
+    ax.set_xticklabels([names[m] for m in spec.metrics])
     ax.set_ylabel('%' if spec.scale == 100 else 'value')
     ax.set_title(f'{spec.name}: mean ± std over seeds' if spec.folds is None else
                  f'{spec.name}: mean ± std over {len(spec.folds)} folds (fold = mean over seeds)')

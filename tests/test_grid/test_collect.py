@@ -112,3 +112,10 @@ def test_prior_fills_runs_without_work_dir_only(grid, tmp_path):
     prior.write_text('variant,coco/bbox_mAP_seed0\nbase,abc\n')
     with pytest.raises(ValueError, match=r"line 2: coco/bbox_mAP_seed0='abc' is not a number"):
         write_results(grid, str(tmp_path / 'third'), prior=str(prior))
+
+
+def test_metrics_sharing_a_short_name_keep_their_whole_key(grid):
+    # 'bench/mAP' and 'bench50/mAP' would both be 'mAP'; 'coco/bbox_mAP_s' stays 'AP_s'
+    grid.metrics = ['bench/mAP', 'bench50/mAP', 'coco/bbox_mAP_s']
+    lines = format_markdown(grid, collect(grid)).splitlines()
+    assert lines[0] == '| variant | seeds | bench/mAP | bench50/mAP | AP_s | notes |'
