@@ -133,3 +133,84 @@ def format_confusion_matrix(matrix: np.ndarray, classes: Sequence[str]) -> str:
     lines += [f'| {name} | ' + ' | '.join(str(int(v)) for v in row) + ' |'
               for name, row in zip(labels, matrix)]
     return '\n'.join(lines)
+
+
+GT_HITS_FIELDS = ('class', 'gt_boxes', 'found_any_score', 'found_at_score_thr',
+                  'median_best_score', 'median_best_iou')
+
+
+def gt_hits(dataset, results: Sequence[dict], iou_thr: float = 0.21,
+            score_thr: float = 0.3) -> List[dict]:
+    """Per class (and ``all``), how the GT boxes are found, without the
+    one-to-one matching of ``BenchmarkMetric`` or the counting of the matrix:
+    for each GT box the best IoU of a detection of its own class and the
+    highest score among its own-class detections with IoU ``>= iou_thr``.
+    ``found_any_score`` / ``found_at_score_thr`` are the shares of GT boxes
+    with such a detection at any score kept in the ``.pkl`` / at
+    ``>= score_thr``; the gap between them is boxes the model localises but
+    scores low (a calibration problem, not a localisation one).
+    ``median_best_score`` is over the boxes found at any score (``nan`` if
+    none), ``median_best_iou`` over all (0 where no own-class detection).
+    Same pairing and ignored boxes as :func:`confusion_matrix`; IoU in
+    continuous coordinates."""
+    from mmdet.evaluation.functional import bbox_overlaps
+
+    gt = _GroundTruth(dataset, results)
+    classes = list(dataset.metainfo['classes'])
+    best_iou = [[] for _ in classes]
+    best_score = [[] for _ in classes]
+    for i, res in enumerate(results):
+        pred = res['pred_instances']
+        boxes, scores, labels = (np.asarray(pred[k].cpu() if hasattr(pred[k], 'cpu') else pred[k])
+                                 for k in ('bboxes', 'scores', 'labels'))
+        for inst in gt.get_data_info(i)['instances']:
+            c = int(inst['bbox_label'])
+            own = labels == c
+            ious = (bbox_overlaps(np.asarray([inst['bbox']], dtype=np.float32),
+                                  boxes[own].reshape(-1, 4).astype(np.float32))[0]
+                    if own.any() else np.zeros(0))
+            best_iou[c].append(float(ious.max()) if ious.size else 0.0)
+            hit = ious >= iou_thr
+            best_score[c].append(float(scores[own][hit].max()) if hit.any() else None)
+
+    def row(name, ious, best):
+        found = [s for s in best if s is not None]
+        n = len(ious)
+        return dict(zip(GT_HITS_FIELDS, (
+            name, n, len(found) / n if n else float('nan'),
+            sum(s >= score_thr for s in found) / n if n else float('nan'),
+            float(np.median(found)) if found else float('nan'),
+            float(np.median(ious)) if n else float('nan'))))
+
+    rows = [row(name, best_iou[c], best_score[c]) for c, name in enumerate(classes)]
+    rows.append(row('all', sum(best_iou, []), sum(best_score, [])))
+    return rows
+
+
+def format_gt_hits(rows: List[dict], iou_thr: float, score_thr: float) -> str:
+    """:func:`gt_hits` as a Markdown table."""
+    def pct(v):
+        return '-' if v != v else f'{100 * v:.1f}%'
+
+    def num(v):
+        return '-' if v != v else f'{v:.3f}'
+
+    lines = [f'| Class | GT boxes | own-class detection at IoU >= {iou_thr:g}: any score '
+             f'| at score >= {score_thr:g} | median best score (found) | median best IoU |',
+             '|---|---|---|---|---|---|']
+    lines += [f"| {r['class']} | {r['gt_boxes']} | {pct(r['found_any_score'])} | "
+              f"{pct(r['found_at_score_thr'])} | {num(r['median_best_score'])} | "
+              f"{num(r['median_best_iou'])} |" for r in rows]
+    return '\n'.join(lines)
+
+
+def write_gt_hits(rows: List[dict], out_dir: str) -> str:
+    """Write ``gt_hits.csv`` (fractions; empty cell for nan) into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = osp.join(out_dir, 'gt_hits.csv')
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=GT_HITS_FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ('' if isinstance(v, float) and v != v else v) for k, v in r.items()})
+    return path

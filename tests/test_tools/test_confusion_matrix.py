@@ -101,3 +101,36 @@ def test_predictions_not_of_this_test_set(run, tmp_path):
     (tmp_path / 'pred.pkl').write_bytes(pickle.dumps(preds))
     with pytest.raises(SystemExit, match=r'img_id \[99\]'):
         run()
+
+
+def _hits(tmp_path, out):
+    with open(tmp_path / out / 'gt_hits.csv') as f:
+        return {r['class']: r for r in csv.DictReader(f)}
+
+
+def test_gt_hits(run, tmp_path, capsys):
+    """Best own-class detection of each GT box (IoU continuous):
+    a: G1 <- d1 (.47, score .9) and d3 (1.0, .7): IoU 1, score .9;
+       G2 <- d2 (81/361 = .2244, .8); G4 <- (1.0, .6); the crowd box is left out.
+    b: G3 <- e1 (81/126 = .6429, .5) (w is class a: not its own class);
+       G5: no detection (IoU 0).
+    c: no GT boxes."""
+    run('--iou-thr', '0.21', '--score-thr', '0.7')
+    hits = _hits(tmp_path, 'out')
+    a, b, c, total = hits['a'], hits['b'], hits['c'], hits['all']
+    assert a['gt_boxes'] == '3' and float(a['found_any_score']) == 1.0
+    assert float(a['found_at_score_thr']) == pytest.approx(2 / 3)        # G4's .6 < .7
+    assert float(a['median_best_score']) == pytest.approx(.8)            # .9, .8, .6
+    assert float(a['median_best_iou']) == 1.0                            # 1, .2244, 1
+    assert float(b['found_any_score']) == 0.5 and float(b['found_at_score_thr']) == 0.0  # .5 < .7
+    assert float(b['median_best_score']) == pytest.approx(.5)
+    assert float(b['median_best_iou']) == pytest.approx((81 / 126) / 2)  # median of .6429, 0
+    assert c['gt_boxes'] == '0' and c['found_any_score'] == c['median_best_score'] == ''
+    assert total['gt_boxes'] == '5' and float(total['found_any_score']) == pytest.approx(4 / 5)
+    assert float(total['found_at_score_thr']) == pytest.approx(2 / 5)
+    assert '| a | 3 | 100.0% | 66.7% | 0.800 | 1.000 |' in capsys.readouterr().out
+    # IoU 0.5: G2's only own-class overlap (.2244) and d1 on G1 (.47) no longer count
+    run('--iou-thr', '0.5', '--score-thr', '0.7', out='iou50')
+    a = _hits(tmp_path, 'iou50')['a']
+    assert float(a['found_any_score']) == pytest.approx(2 / 3)
+    assert float(a['median_best_score']) == pytest.approx(.65)  # G1: d3 .7 (d1 .47 < .5); G4 .6

@@ -6,7 +6,10 @@
 
 Writes OUT_DIR/confusion_matrix.csv (counts; rows GT class, columns predicted
 class, last row and column background) and OUT_DIR/confusion_matrix.png
-(percentages of each GT row) and prints the counts. The matrix and the plot
+(percentages of each GT row) and prints the counts; then, per class, the
+share of GT boxes that have a detection of their class at the IoU at any
+score and at --score-thr, with the median best score (OUT_DIR/gt_hits.csv):
+a box found but scored low is a calibration miss, not a localisation one. The matrix and the plot
 are mmdet's (tools/analysis_tools/confusion_matrix.py, run from the copy
 installed with mmdet); see plb_mm/utils/confusion_matrix.py for its counting
 rule and what plb_mm adds (pairing by img_id, ignored boxes left out, CSV).
@@ -19,7 +22,8 @@ from mmengine.registry import init_default_scope
 
 from plb_mm.apis import load_config
 from plb_mm.utils.confusion_matrix import (confusion_matrix, format_confusion_matrix,
-                                           write_confusion_matrix)
+                                           format_gt_hits, gt_hits, write_confusion_matrix,
+                                           write_gt_hits)
 
 
 def main():
@@ -47,6 +51,7 @@ def main():
     try:
         matrix = confusion_matrix(dataset, results, iou_thr=args.iou_thr,
                                   score_thr=args.score_thr, nms_iou_thr=args.nms_iou_thr)
+        hits = gt_hits(dataset, results, iou_thr=args.iou_thr, score_thr=args.score_thr)
     except ValueError as e:
         raise SystemExit(f'error: {args.prediction_path}: {e}')
     classes = dataset.metainfo['classes']
@@ -56,6 +61,9 @@ def main():
     print(f'\n{args.prediction_path}: {len(results)} images, IoU >= {args.iou_thr:g}, '
           f'score >= {args.score_thr:g}\n')
     print(format_confusion_matrix(matrix, classes))
+    print('\nGT boxes and their best own-class detection (found but scored low, or not found):\n')
+    print(format_gt_hits(hits, args.iou_thr, args.score_thr))
+    paths.append(write_gt_hits(hits, args.save_dir))
     print('\nwritten: ' + ', '.join(paths))
 
 
