@@ -110,6 +110,7 @@ KNOBS = {  # the keys a variant may change (prefixes), by the suffix of its name
     'aug240': _PIPELINES + ('custom_imports', 'paper_augmentation', 'paper_test_steps'),
     'hires': _PIPELINES + ('model.bbox_head.anchor_generator.base_sizes', ),
     'cocoanchors': ('model.bbox_head.anchor_generator.base_sizes', ),
+    '36e': ('train_cfg.max_epochs', 'default_hooks.checkpoint.interval'),
 }
 COCO_ANCHORS = {'benchmark_tiny': 'yolov3_mobilenetv2_8xb24-320-300e_coco.py',
                 'benchmark_r50': 'yolov3_d53_8xb8-ms-416-273e_coco.py'}
@@ -126,7 +127,7 @@ def test_grid_plans_the_matrix_one_knob_per_variant(grid, tmp_path, monkeypatch)
     spec.work_root = str(tmp_path)
     assert spec.baseline == 'frcnn-r3' and spec.seeds == [0, 1, 2]
     assert spec.metrics[:2] == ['bench/mAP', 'bench50/mAP']
-    assert len(spec.runs()) == {'benchmark_tiny': 16, 'benchmark_r50': 13}[grid] * 3
+    assert len(spec.runs()) == {'benchmark_tiny': 17, 'benchmark_r50': 13}[grid] * 3
     row3 = {f: Config.fromfile(spec.variants[f'{f}-r3'].config) for f in ('frcnn', 'yolo')}
     for name, variant in spec.variants.items():
         family = name.split('-')[0]
@@ -162,6 +163,8 @@ def test_grid_plans_the_matrix_one_knob_per_variant(grid, tmp_path, monkeypatch)
             assert _scale(cfg, 'test_dataloader') == _scale(cfg, 'val_dataloader')
             assert _scale(cfg, 'test_dataloader')[0] > _scale(cfg, 'train_dataloader')[0]
             assert _anchors(cfg) == [(w * 2, h * 2) for w, h in _anchors(row3['yolo'])]
+        if '36e' in knobs:  # unbalanced for the balanced rows' iterations: 36 x 27 vs 12 x 80
+            assert cfg.train_cfg.max_epochs == 36 and row3[family].train_cfg.max_epochs == 12
         if 'cocoanchors' in knobs:
             mmdet_cfg = Config.fromfile(str(MMDET_YOLO / COCO_ANCHORS[grid]))
             assert _anchors(cfg) == _anchors(mmdet_cfg)
