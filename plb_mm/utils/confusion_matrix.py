@@ -56,6 +56,7 @@ class _GroundTruth:
 
     def __init__(self, dataset, results: Sequence[dict]):
         self.metainfo = dataset.metainfo
+        self.results = results
         if len(results) != len(dataset):
             raise ValueError(f'{len(results)} predictions for {len(dataset)} images: the .pkl '
                              f'must be the output of tools/test.py --out on this config\'s '
@@ -78,6 +79,19 @@ class _GroundTruth:
         return dict(instances=self._instances[idx])
 
 
+def pair_ground_truth(dataset, results: Sequence[dict]) -> _GroundTruth:
+    """The test set's GT paired with ``results`` (see :class:`_GroundTruth`);
+    pass it as ``dataset`` to :func:`confusion_matrix` and :func:`gt_hits` to
+    read the set once for both."""
+    return _GroundTruth(dataset, results)
+
+
+def _paired(dataset, results: Sequence[dict]) -> _GroundTruth:
+    if isinstance(dataset, _GroundTruth) and dataset.results is results:
+        return dataset
+    return _GroundTruth(dataset, results)
+
+
 def confusion_matrix(dataset, results: Sequence[dict], iou_thr: float = 0.21,
                      score_thr: float = 0.3, nms_iou_thr: Optional[float] = None) -> np.ndarray:
     """mmdet's ``calculate_confusion_matrix`` of ``results`` (the items of a
@@ -86,7 +100,7 @@ def confusion_matrix(dataset, results: Sequence[dict], iou_thr: float = 0.21,
     ``(C + 1, C + 1)`` counts, rows GT class, columns predicted class, last
     row / column background."""
     tool = mmdet_confusion_matrix_tool()
-    return tool.calculate_confusion_matrix(_GroundTruth(dataset, results), results,
+    return tool.calculate_confusion_matrix(_paired(dataset, results), results,
                                            score_thr=score_thr, nms_iou_thr=nms_iou_thr,
                                            tp_iou_thr=iou_thr)
 
@@ -155,7 +169,7 @@ def gt_hits(dataset, results: Sequence[dict], iou_thr: float = 0.21,
     continuous coordinates."""
     from mmdet.evaluation.functional import bbox_overlaps
 
-    gt = _GroundTruth(dataset, results)
+    gt = _paired(dataset, results)
     classes = list(dataset.metainfo['classes'])
     best_iou = [[] for _ in classes]
     best_score = [[] for _ in classes]
@@ -163,12 +177,17 @@ def gt_hits(dataset, results: Sequence[dict], iou_thr: float = 0.21,
         pred = res['pred_instances']
         boxes, scores, labels = (np.asarray(pred[k].cpu() if hasattr(pred[k], 'cpu') else pred[k])
                                  for k in ('bboxes', 'scores', 'labels'))
-        for inst in gt.get_data_info(i)['instances']:
+        insts = gt.get_data_info(i)['instances']
+        if not insts:
+            continue
+        gt_boxes = np.asarray([inst['bbox'] for inst in insts], dtype=np.float32).reshape(-1, 4)
+        # one IoU matrix per image (GT x detections), then each GT's own-class columns
+        all_ious = (bbox_overlaps(gt_boxes, boxes.reshape(-1, 4).astype(np.float32))
+                    if len(boxes) else np.zeros((len(insts), 0)))
+        for inst, row_ious in zip(insts, all_ious):
             c = int(inst['bbox_label'])
             own = labels == c
-            ious = (bbox_overlaps(np.asarray([inst['bbox']], dtype=np.float32),
-                                  boxes[own].reshape(-1, 4).astype(np.float32))[0]
-                    if own.any() else np.zeros(0))
+            ious = row_ious[own]
             best_iou[c].append(float(ious.max()) if ious.size else 0.0)
             hit = ious >= iou_thr
             best_score[c].append(float(scores[own][hit].max()) if hit.any() else None)

@@ -134,3 +134,18 @@ def test_gt_hits(run, tmp_path, capsys):
     a = _hits(tmp_path, 'iou50')['a']
     assert float(a['found_any_score']) == pytest.approx(2 / 3)
     assert float(a['median_best_score']) == pytest.approx(.65)  # G1: d3 .7 (d1 .47 < .5); G4 .6
+
+
+def test_test_set_read_once(run, monkeypatch):
+    """The tool pairs the predictions with the test set once for the matrix
+    and the GT hits (not once each), with the same counts."""
+    from plb_mm.utils import confusion_matrix as cm
+    built = []
+
+    class Counting(cm._GroundTruth):
+        def __init__(self, *args):
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(cm, '_GroundTruth', Counting)
+    assert run() == AT_021 and len(built) == 1

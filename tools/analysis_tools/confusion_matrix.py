@@ -22,8 +22,8 @@ from mmengine.registry import init_default_scope
 
 from plb_mm.apis import load_config
 from plb_mm.utils.confusion_matrix import (confusion_matrix, format_confusion_matrix,
-                                           format_gt_hits, gt_hits, write_confusion_matrix,
-                                           write_gt_hits)
+                                           format_gt_hits, gt_hits, pair_ground_truth,
+                                           write_confusion_matrix, write_gt_hits)
 
 
 def main():
@@ -49,9 +49,10 @@ def main():
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     results = load(args.prediction_path)
     try:
-        matrix = confusion_matrix(dataset, results, iou_thr=args.iou_thr,
+        gt = pair_ground_truth(dataset, results)  # read the test set once for both
+        matrix = confusion_matrix(gt, results, iou_thr=args.iou_thr,
                                   score_thr=args.score_thr, nms_iou_thr=args.nms_iou_thr)
-        hits = gt_hits(dataset, results, iou_thr=args.iou_thr, score_thr=args.score_thr)
+        hits = gt_hits(gt, results, iou_thr=args.iou_thr, score_thr=args.score_thr)
     except ValueError as e:
         raise SystemExit(f'error: {args.prediction_path}: {e}')
     classes = dataset.metainfo['classes']
