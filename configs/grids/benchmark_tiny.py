@@ -65,9 +65,11 @@ variants = {
     # Finding row: a balanced epoch is 3x the iterations of an unbalanced one
     # (480 draws vs 160), so row 1 against row 2 also compares 320 with 960
     # iterations (the paper, too, counts epochs); 36 unbalanced epochs are
-    # 972 iterations, the balanced rows' 960.
+    # 972 iterations, the balanced rows' 960 (both families: batch 6).
     'frcnn-r1-unbalanced-scratch-36e': dict(
         config=_frcnn, cfg_options={**_unbalanced, **_scratch, **_epochs36}),
+    'yolo-r1-unbalanced-scratch-36e': dict(
+        config=_yolo, cfg_options={**_unbalanced, **_scratch, **_epochs36}),
 }
 seeds = [0, 1, 2]
 # bench/bigger_share: Tables 6-7's share of matched predictions bigger than their GT

@@ -127,7 +127,7 @@ def test_grid_plans_the_matrix_one_knob_per_variant(grid, tmp_path, monkeypatch)
     spec.work_root = str(tmp_path)
     assert spec.baseline == 'frcnn-r3' and spec.seeds == [0, 1, 2]
     assert spec.metrics[:2] == ['bench/mAP', 'bench50/mAP']
-    assert len(spec.runs()) == {'benchmark_tiny': 17, 'benchmark_r50': 13}[grid] * 3
+    assert len(spec.runs()) == {'benchmark_tiny': 18, 'benchmark_r50': 13}[grid] * 3
     row3 = {f: Config.fromfile(spec.variants[f'{f}-r3'].config) for f in ('frcnn', 'yolo')}
     for name, variant in spec.variants.items():
         family = name.split('-')[0]
